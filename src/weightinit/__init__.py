@@ -1,0 +1,60 @@
+"""weightinit: why ``randn(shape) * sqrt(2 / n)``, and the tools the course uses to show it.
+
+Modules
+-------
+initializers
+    ``compute_fans``, ``calculate_gain``, ``variance_scaling`` and the named presets.
+activations
+    Activation functions with their derivatives, looked up by name.
+stats
+    Sampling-distribution bands (chi-square, Hoeffding, Kolmogorov-Smirnov) for calibrated
+    statistical checks.
+"""
+
+from .activations import ACTIVATIONS, Activation, get_activation
+from .initializers import (
+    calculate_gain,
+    compute_fans,
+    constant,
+    glorot_normal,
+    glorot_uniform,
+    he_normal,
+    he_uniform,
+    kaiming_normal,
+    kaiming_uniform,
+    lecun_normal,
+    lecun_uniform,
+    ones,
+    orthogonal,
+    truncated_normal,
+    variance_scaling,
+    xavier_normal,
+    xavier_uniform,
+    zeros,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS",
+    "Activation",
+    "get_activation",
+    "calculate_gain",
+    "compute_fans",
+    "constant",
+    "glorot_normal",
+    "glorot_uniform",
+    "he_normal",
+    "he_uniform",
+    "kaiming_normal",
+    "kaiming_uniform",
+    "lecun_normal",
+    "lecun_uniform",
+    "ones",
+    "orthogonal",
+    "truncated_normal",
+    "variance_scaling",
+    "xavier_normal",
+    "xavier_uniform",
+    "zeros",
+]

@@ -1,0 +1,137 @@
+"""One demo, two forms: a live ipywidgets control for a kernel (Binder, Live Code, JupyterHub)
+and a precomputed slider that still moves on the published HTML page, which has no kernel.
+
+A chapter writes one drawing function ``draw(fig, value)`` (or ``draw(fig, **values)``) and
+shows it twice:
+
+.. code-block:: python
+
+    live_slider(draw, values, "c")     # cell tagged remove-output: live in a kernel only
+    frames_slider(draw, values)        # cell tagged remove-input: the HTML page's version
+
+The precomputed form is matplotlib's ``Animation.to_jshtml``: every frame rendered once at build
+time and embedded as an image, with a slider and play buttons in plain JavaScript, so it needs no
+kernel, no widget manager and no network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+from matplotlib.animation import FuncAnimation
+from matplotlib.figure import Figure
+
+__all__ = ["format_value", "frames_slider", "live_slider", "live_controls"]
+
+DrawFn = Callable[..., None]
+
+
+def format_value(value: Any) -> str:
+    """Short label for a slider position: ``0.5``, ``1e-05``, ``'relu'``."""
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def _check_values(values: Sequence[Any], name: str) -> list[Any]:
+    values = list(values)
+    if not values:
+        raise ValueError(f"{name} must list at least one value to show, got an empty sequence")
+    return values
+
+
+def frames_slider(
+    draw: Callable[[Figure, Any], None],
+    values: Sequence[Any],
+    *,
+    figsize: tuple[float, float] = (6.4, 3.6),
+    dpi: int = 80,
+    interval_ms: int = 600,
+):
+    """Precompute one frame per value and return an HTML slider that works without a kernel.
+
+    Parameters
+    ----------
+    draw : callable
+        ``draw(fig, value)`` draws the whole figure for one value (it may add axes to `fig`;
+        the figure is cleared before each frame). Put the value in a title: the slider shows
+        the frame number only.
+    values : sequence
+        The positions of the slider, in order.
+    figsize, dpi : figure size in inches and resolution of the embedded frames.
+    interval_ms : int
+        Delay between frames when the reader presses play.
+
+    Returns
+    -------
+    IPython.display.HTML
+        Self-contained HTML (frames embedded as base64 PNG, slider in inline JavaScript).
+    """
+    from IPython.display import HTML
+
+    values = _check_values(values, "values")
+    fig = plt.figure(figsize=figsize, dpi=dpi)
+
+    def update(i: int):
+        fig.clear()
+        draw(fig, values[i])
+        return []
+
+    anim = FuncAnimation(fig, update, frames=len(values), interval=interval_ms, blit=False)
+    html = anim.to_jshtml(default_mode="once")
+    plt.close(fig)
+    return HTML(html)
+
+
+def live_controls(
+    draw: DrawFn,
+    *,
+    figsize: tuple[float, float] = (6.4, 3.6),
+    **options: Sequence[Any],
+):
+    """A live control per keyword (slider for numbers, dropdown for strings) redrawing ``draw(fig, **values)``.
+
+    Needs a running kernel with ipywidgets; returns an ``ipywidgets.VBox`` of the controls above
+    the figure. Each keyword's sequence lists the positions of its control.
+    """
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    controls = {}
+    for name, values in options.items():
+        values = _check_values(values, name)
+        labelled = [(format_value(v), v) for v in values]
+        if all(isinstance(v, str) for v in values):
+            controls[name] = widgets.Dropdown(options=labelled, description=name)
+        else:
+            controls[name] = widgets.SelectionSlider(
+                options=labelled, description=name, continuous_update=False
+            )
+    out = widgets.Output()
+
+    def render(_change=None) -> None:
+        with out:
+            out.clear_output(wait=True)
+            fig = plt.figure(figsize=figsize)
+            draw(fig, **{name: c.value for name, c in controls.items()})
+            display(fig)
+            plt.close(fig)
+
+    for control in controls.values():
+        control.observe(render, names="value")
+    render()
+    return widgets.VBox([*controls.values(), out])
+
+
+def live_slider(
+    draw: Callable[[Figure, Any], None],
+    values: Sequence[Any],
+    description: str = "value",
+    *,
+    figsize: tuple[float, float] = (6.4, 3.6),
+):
+    """The live twin of :func:`frames_slider`: one slider over `values` redrawing ``draw(fig, value)``."""
+    return live_controls(lambda fig, **kw: draw(fig, kw[description]), figsize=figsize,
+                         **{description: values})
