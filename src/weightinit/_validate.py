@@ -48,7 +48,9 @@ def as_shape(shape: int | Sequence[int], name: str = "shape") -> Shape:
 def as_real(value: object, name: str, *, minimum: float = -math.inf, strict: bool = False) -> float:
     """Return `value` as a finite float at least `minimum` (greater, if `strict`), or raise."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
+        raise ValueError(
+            f"{name} must be a real number, got {value!r} of type {type(value).__name__}"
+        )
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value!r}")
@@ -79,7 +81,8 @@ def as_generator(rng: object) -> np.random.Generator:
 
 
 def choice(value: object, name: str, allowed: Sequence[str]) -> str:
-    """Return `value` if it is one of the `allowed` strings, else raise a ValueError listing them."""
+    """Return `value` if it is one of the `allowed` strings, else raise a ValueError listing them.
+    """
     if not isinstance(value, str) or value not in allowed:
         options = ", ".join(repr(a) for a in allowed)
         raise ValueError(f"{name} must be one of {options}; got {value!r}")

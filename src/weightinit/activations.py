@@ -79,7 +79,7 @@ def relu(z: np.ndarray) -> np.ndarray:
 
 
 def relu_derivative(z: np.ndarray) -> np.ndarray:
-    """:math:`1` where :math:`z > 0`, else :math:`0` (0 at :math:`z = 0`, as autograd libraries do)."""
+    """:math:`1` where :math:`z > 0`, else :math:`0` (0 at :math:`z = 0`, as autograd does)."""
     return (np.asarray(z) > 0).astype(np.float64)
 
 
@@ -95,7 +95,8 @@ def leaky_relu_derivative(z: np.ndarray, slope: float = 0.01) -> np.ndarray:
 
 
 def selu(z: np.ndarray) -> np.ndarray:
-    """SELU [Klambauer17]: :math:`\\lambda z` for :math:`z > 0`, :math:`\\lambda\\alpha(e^z - 1)` otherwise."""
+    """SELU [Klambauer17]: :math:`\\lambda z` (z > 0), else :math:`\\lambda\\alpha(e^z - 1)`.
+    """
     z = np.asarray(z, dtype=np.float64)
     return SELU_SCALE * np.where(z > 0, z, SELU_ALPHA * np.expm1(np.minimum(z, 0.0)))
 

@@ -46,7 +46,8 @@ def find_repo_root(start: Path | None = None) -> Path:
     if (installed_from / "_config.yml").is_file():
         return installed_from
     raise FileNotFoundError(
-        f"no _config.yml found in {here} or above it: run this from inside the weightinit repository"
+        f"no _config.yml found in {here} or above it: "
+        "run this from inside the weightinit repository"
     )
 
 

@@ -56,7 +56,8 @@ __all__ = [
     "constant",
 ]
 
-#: Standard deviation of a standard normal truncated to [-2, 2]: sqrt(1 - 4 phi(2) / (2 Phi(2) - 1)).
+#: Standard deviation of a standard normal truncated to [-2, 2]:
+#: sqrt(1 - 4 phi(2) / (2 Phi(2) - 1)).
 #: Dividing by it makes a truncated normal's standard deviation the one asked for (Keras' constant).
 TRUNCATION_STD_FACTOR = 0.87962566103423978
 
@@ -324,7 +325,9 @@ def variance_scaling(
     return truncated_normal(dims, std, gen)
 
 
-def lecun_normal(shape: int | Sequence[int], rng: np.random.Generator | int | None = None) -> np.ndarray:
+def lecun_normal(
+    shape: int | Sequence[int], rng: np.random.Generator | int | None = None
+) -> np.ndarray:
     """LeCun normal: :math:`w \\sim N(0, 1/\\text{fan\\_in})` [LeCun98]_, untruncated.
 
     ``variance_scaling(shape, 1.0, "fan_in", "normal", rng)``. Keras' ``lecun_normal`` is the
@@ -339,7 +342,9 @@ def lecun_normal(shape: int | Sequence[int], rng: np.random.Generator | int | No
     return variance_scaling(shape, 1.0, "fan_in", "normal", rng)
 
 
-def lecun_uniform(shape: int | Sequence[int], rng: np.random.Generator | int | None = None) -> np.ndarray:
+def lecun_uniform(
+    shape: int | Sequence[int], rng: np.random.Generator | int | None = None
+) -> np.ndarray:
     """LeCun uniform: :math:`w \\sim U(-a, a)`, :math:`a = \\sqrt{3 / \\text{fan\\_in}}` [LeCun98]_.
 
     ``variance_scaling(shape, 1.0, "fan_in", "uniform", rng)``: variance :math:`1/\\text{fan\\_in}`.
@@ -351,7 +356,9 @@ def lecun_uniform(shape: int | Sequence[int], rng: np.random.Generator | int | N
     return variance_scaling(shape, 1.0, "fan_in", "uniform", rng)
 
 
-def xavier_normal(shape: int | Sequence[int], rng: np.random.Generator | int | None = None) -> np.ndarray:
+def xavier_normal(
+    shape: int | Sequence[int], rng: np.random.Generator | int | None = None
+) -> np.ndarray:
     """Xavier (Glorot) normal: :math:`w \\sim N(0, 2 / (\\text{fan\\_in} + \\text{fan\\_out}))`.
 
     ``variance_scaling(shape, 1.0, "fan_avg", "normal", rng)``, untruncated as in PyTorch's
@@ -367,8 +374,11 @@ def xavier_normal(shape: int | Sequence[int], rng: np.random.Generator | int | N
     return variance_scaling(shape, 1.0, "fan_avg", "normal", rng)
 
 
-def xavier_uniform(shape: int | Sequence[int], rng: np.random.Generator | int | None = None) -> np.ndarray:
-    """Xavier (Glorot) uniform: :math:`U(-a, a)`, :math:`a = \\sqrt{6 / (\\text{fan\\_in} + \\text{fan\\_out})}`.
+def xavier_uniform(
+    shape: int | Sequence[int], rng: np.random.Generator | int | None = None
+) -> np.ndarray:
+    """Xavier (Glorot) uniform: :math:`U(-a, a)` with
+    :math:`a = \\sqrt{6 / (\\text{fan\\_in} + \\text{fan\\_out})}`.
 
     ``variance_scaling(shape, 1.0, "fan_avg", "uniform", rng)``: variance
     :math:`2 / (\\text{fan\\_in} + \\text{fan\\_out})` [Glorot10]_. Also known as
@@ -381,7 +391,9 @@ def xavier_uniform(shape: int | Sequence[int], rng: np.random.Generator | int | 
     return variance_scaling(shape, 1.0, "fan_avg", "uniform", rng)
 
 
-def he_normal(shape: int | Sequence[int], rng: np.random.Generator | int | None = None) -> np.ndarray:
+def he_normal(
+    shape: int | Sequence[int], rng: np.random.Generator | int | None = None
+) -> np.ndarray:
     """He (Kaiming) normal: :math:`w \\sim N(0, 2/\\text{fan\\_in})` [He15]_, untruncated.
 
     ``variance_scaling(shape, 2.0, "fan_in", "normal", rng)``, i.e.
@@ -395,7 +407,9 @@ def he_normal(shape: int | Sequence[int], rng: np.random.Generator | int | None 
     return variance_scaling(shape, 2.0, "fan_in", "normal", rng)
 
 
-def he_uniform(shape: int | Sequence[int], rng: np.random.Generator | int | None = None) -> np.ndarray:
+def he_uniform(
+    shape: int | Sequence[int], rng: np.random.Generator | int | None = None
+) -> np.ndarray:
     """He (Kaiming) uniform: :math:`U(-a, a)`, :math:`a = \\sqrt{6 / \\text{fan\\_in}}` [He15]_.
 
     ``variance_scaling(shape, 2.0, "fan_in", "uniform", rng)``: variance
@@ -459,7 +473,9 @@ def orthogonal(
     """
     dims = as_shape(shape)
     if len(dims) < 2:
-        raise ValueError(f"shape must have at least 2 dimensions for an orthogonal matrix, got {dims!r}")
+        raise ValueError(
+            f"shape must have at least 2 dimensions for an orthogonal matrix, got {dims!r}"
+        )
     gain = as_real(gain, "gain")
     gen = as_generator(rng)
     rows, cols = math.prod(dims[:-1]), dims[-1]

@@ -63,7 +63,7 @@ def second_moment_bounds(family: str) -> tuple[float, float]:
 
 
 def hoeffding_halfwidth(n: int, width: float, alpha: float = ALPHA) -> float:
-    """Half-width t with ``P(|mean - mu| >= t) <= alpha`` for n i.i.d. values in an interval of `width`.
+    """Half-width t with ``P(|mean - mu| >= t) <= alpha`` for n i.i.d. values in a `width` interval.
 
     Hoeffding (1963): ``t = width * sqrt(log(2 / alpha) / (2 n))``.
     """
@@ -75,7 +75,8 @@ def variance_ratio_band(n: int, family: str, alpha: float = ALPHA) -> tuple[floa
 
     A correct sample falls outside with probability at most `alpha`.
 
-    - normal: ``n R ~ chi2(n)``, so the band is ``[chi2.ppf(alpha/2, n), chi2.isf(alpha/2, n)] / n``;
+    - normal: ``n R ~ chi2(n)``, so the band is
+      ``[chi2.ppf(alpha/2, n), chi2.isf(alpha/2, n)] / n``;
     - uniform, truncated normal: ``x**2 / std**2`` is bounded (:func:`second_moment_bounds`), so
       Hoeffding gives ``1 -+ t``.
 

@@ -16,6 +16,7 @@ kernel, no widget manager and no network.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,6 +25,32 @@ from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
 
 __all__ = ["format_value", "frames_slider", "live_slider", "live_controls"]
+
+# matplotlib's jshtml player draws its buttons with Font Awesome 4 loaded from a CDN. The book
+# must load nothing from third-party hosts, so the stylesheet link goes and each icon becomes a
+# plain Unicode symbol (with a title for screen readers and tooltips).
+_FONT_AWESOME_LINK = re.compile(r'<link rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*">')
+_ICONS = {
+    "fa fa-minus": ("\u2212", "slower"),
+    "fa fa-plus": ("+", "faster"),
+    "fa fa-fast-backward": ("\u23ee", "first frame"),
+    "fa fa-step-backward": ("\u25c1", "previous frame"),
+    "fa fa-play fa-flip-horizontal": ("\u25c0", "play backwards"),
+    "fa fa-pause": ("\u23f8", "pause"),
+    "fa fa-play": ("\u25b6", "play"),
+    "fa fa-step-forward": ("\u25b7", "next frame"),
+    "fa fa-fast-forward": ("\u23ed", "last frame"),
+}
+
+
+def _self_contained(html: str) -> str:
+    """Remove the player's CDN stylesheet and replace its icon font with Unicode symbols."""
+    html = _FONT_AWESOME_LINK.sub("", html)
+    for css, (symbol, title) in _ICONS.items():
+        html = html.replace(f'<i class="{css}"></i>', f'<span title="{title}">{symbol}</span>')
+    if "fa fa-" in html or "font-awesome" in html:
+        raise RuntimeError("matplotlib's jshtml player changed: an icon was not replaced")
+    return html
 
 DrawFn = Callable[..., None]
 
@@ -80,7 +107,7 @@ def frames_slider(
         return []
 
     anim = FuncAnimation(fig, update, frames=len(values), interval=interval_ms, blit=False)
-    html = anim.to_jshtml(default_mode="once")
+    html = _self_contained(anim.to_jshtml(default_mode="once"))
     plt.close(fig)
     return HTML(html)
 
@@ -91,7 +118,8 @@ def live_controls(
     figsize: tuple[float, float] = (6.4, 3.6),
     **options: Sequence[Any],
 ):
-    """A live control per keyword (slider for numbers, dropdown for strings) redrawing ``draw(fig, **values)``.
+    """A live control per keyword (slider for numbers, dropdown for strings), redrawing
+    ``draw(fig, **values)``.
 
     Needs a running kernel with ipywidgets; returns an ``ipywidgets.VBox`` of the controls above
     the figure. Each keyword's sequence lists the positions of its control.
@@ -132,6 +160,8 @@ def live_slider(
     *,
     figsize: tuple[float, float] = (6.4, 3.6),
 ):
-    """The live twin of :func:`frames_slider`: one slider over `values` redrawing ``draw(fig, value)``."""
-    return live_controls(lambda fig, **kw: draw(fig, kw[description]), figsize=figsize,
-                         **{description: values})
+    """The live twin of :func:`frames_slider`: one slider over `values`, redrawing
+    ``draw(fig, value)``."""
+    return live_controls(
+        lambda fig, **kw: draw(fig, kw[description]), figsize=figsize, **{description: values}
+    )

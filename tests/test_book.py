@@ -1,0 +1,32 @@
+"""The book builds with every warning as an error, and every page of the TOC is in it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .conftest import toc_files
+
+pytestmark = pytest.mark.book
+
+
+def test_build_has_no_warning(built_book):
+    log = (built_book.parents[1] / "build.log").read_text(encoding="utf-8")
+    assert not re.search(r"\bWARNING\b", log), log[-4000:]
+
+
+def test_every_toc_page_is_built(built_book):
+    for page in toc_files():
+        html = built_book / f"{page}.html"
+        assert html.is_file(), f"{page} is in _toc.yml but was not built"
+        text = html.read_text(encoding="utf-8")
+        # A glue reference that failed to resolve, or an unexecuted cell, would leave these.
+        assert "{glue:" not in text and "Traceback (most recent call last)" not in text, page
+
+
+def test_citations_resolve(built_book):
+    intro = (built_book / "book" / "intro.html").read_text(encoding="utf-8")
+    refs = (built_book / "book" / "references.html").read_text(encoding="utf-8")
+    assert "Efficient BackProp" in refs and "Delving deep into rectifiers" in refs
+    assert re.search(r"He\s+<em>et al\.</em>", intro) or "He et al." in intro
