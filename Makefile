@@ -4,11 +4,13 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# MathJax and the widget manager, served by the book itself (see package.json).
+ASSETS := _vendor/.stamp
 # The venv's tools first, so that Jupyter kernels started by the build use the venv's Python.
 export PATH := $(abspath $(BIN)):$(PATH)
 export MPLBACKEND := Agg
 
-.PHONY: help venv book test lint clean
+.PHONY: help venv assets book test lint clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (sets up .venv first)"
@@ -24,12 +26,22 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP)
 
-book: $(STAMP)
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make: the book serves MathJax itself and needs Node.js and npm to fetch it (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+$(ASSETS): node_modules/.installed scripts/vendor_assets.py
+	$(PYTHON) scripts/vendor_assets.py
+
+assets: $(ASSETS)
+
+book: $(STAMP) $(ASSETS)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Open _build/html/index.html in a browser."
 
 # pytest exits 5 when it collects nothing; that is a broken suite, never a pass.
-test: $(STAMP)
+test: $(STAMP) $(ASSETS)
 	@$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure"; exit 1; fi; \
 	exit $$status
