@@ -1,0 +1,90 @@
+"""The Binder path, tested without Binder.
+
+Binder builds its image from requirements.txt and runtime.txt alone, then a student opens a
+chapter (a MyST .md file, opened as a notebook by jupytext) or a released exercise. The venv
+that `make` creates is made from requirements.txt alone, so these tests check that it is exactly
+that environment, then open and run every chapter the way JupyterLab would.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from importlib import metadata
+
+import pytest
+
+from .conftest import ROOT, toc_files
+
+
+def _normal(name: str) -> str:
+    """PEP 503 normalised project name."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _pins() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        line = line.split("#")[0].strip()
+        if "==" in line:
+            name, version = line.split("==")
+            pins[_normal(name)] = version
+    return pins
+
+
+def test_runtime_is_python_311():
+    assert (ROOT / "runtime.txt").read_text(encoding="utf-8").strip() == "python-3.11"
+    assert sys.version_info[:2] == (3, 11), "the pinned environment is built for Python 3.11"
+
+
+def test_requirements_pin_the_whole_environment():
+    """Every installed distribution is pinned at its installed version, and every pin is
+    installed: what Binder builds from requirements.txt is what the tests ran in."""
+    pins = _pins()
+    installed = {
+        re.sub(r"[-_.]+", "-", d.metadata["Name"]).lower(): d.version
+        for d in metadata.distributions()
+    }
+    allowed_unpinned = {"pip", "setuptools", "wheel", "weightinit"}
+    unpinned = sorted(set(installed) - set(pins) - allowed_unpinned)
+    assert not unpinned, f"installed but not pinned in requirements.txt: {unpinned}"
+    wrong = {n: (v, installed.get(n)) for n, v in pins.items() if installed.get(n) != v}
+    assert not wrong, f"pinned (wanted, installed) mismatches: {wrong}"
+    assert "-e ." in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    assert "jupytext" in pins, "Binder needs jupytext to open the .md chapters as notebooks"
+
+
+def _chapters() -> list[str]:
+    return [f for f in toc_files() if re.match(r"book/\d\d-", f)]
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("chapter", _chapters() or ["(none yet)"])
+def test_chapter_opens_and_runs_as_a_notebook(chapter):
+    """Open the chapter as JupyterLab does (jupytext) and run every cell in a fresh kernel."""
+    if chapter == "(none yet)":
+        pytest.skip("no chapters in _toc.yml yet")
+    import jupytext
+    import nbclient
+
+    path = ROOT / f"{chapter}.md"
+    nb = jupytext.read(path)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert any(c.cell_type == "code" for c in nb.cells)
+    client = nbclient.NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
+    client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
+    assert not errors
+
+
+def test_chapter_files_are_jupytext_notebooks():
+    for md in sorted((ROOT / "book").glob("[0-9][0-9]-*.md")):
+        head = md.read_text(encoding="utf-8").split("---")[1]
+        assert "format_name: myst" in head and "kernelspec" in head, md.name
+        assert str(md.relative_to(ROOT).with_suffix("")) in toc_files(), (
+            f"{md.name} not in _toc.yml"
+        )
