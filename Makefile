@@ -8,7 +8,6 @@ STAMP := $(VENV)/.installed
 ASSETS := _vendor/.stamp
 # The venv's tools first, so that Jupyter kernels started by the build use the venv's Python.
 export PATH := $(abspath $(BIN)):$(PATH)
-export MPLBACKEND := Agg
 
 .PHONY: help venv assets book test lint clean
 

@@ -97,6 +97,10 @@ class PageReport:
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.on(
+            "response",
+            lambda r: r.status >= 400 and self.failed.append(f"{r.url} (HTTP {r.status})"),
+        )
+        page.on(
             "requestfailed",
             lambda r: r.url not in self.offsite and self.failed.append(f"{r.url} ({r.failure})"),
         )
@@ -120,8 +124,8 @@ def test_page_renders_offline(browser, site, page_name):
     page, report = _open(browser, site, f"{page_name}.html")
     try:
         assert not report.offsite, f"requests outside localhost: {report.offsite}"
-        assert not report.errors, f"console errors: {report.errors}"
         assert not report.failed, f"failed requests: {report.failed}"
+        assert not report.errors, f"console errors: {report.errors}"
 
         # Math: every formula typeset by MathJax, no raw TeX delimiters left in the text.
         n_math = page.locator(".math").count()
@@ -151,7 +155,9 @@ def test_page_renders_offline(browser, site, page_name):
             assert img.get_attribute("src") != before, f"slider {i} on {page_name} did not move"
 
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{page_name.replace('/', '__')}.png"), full_page=True)
+        page.screenshot(
+            path=str(SCREENSHOTS / f"{page_name.replace('/', '__')}.png"), full_page=True
+        )
     finally:
         page.close()
 

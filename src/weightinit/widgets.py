@@ -28,18 +28,18 @@ __all__ = ["format_value", "frames_slider", "live_slider", "live_controls"]
 
 # matplotlib's jshtml player draws its buttons with Font Awesome 4 loaded from a CDN. The book
 # must load nothing from third-party hosts, so the stylesheet link goes and each icon becomes a
-# plain Unicode symbol (with a title for screen readers and tooltips).
+# plain symbol that common fonts have (with a title for screen readers and tooltips).
 _FONT_AWESOME_LINK = re.compile(r'<link rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*">')
 _ICONS = {
     "fa fa-minus": ("\u2212", "slower"),
     "fa fa-plus": ("+", "faster"),
-    "fa fa-fast-backward": ("\u23ee", "first frame"),
+    "fa fa-fast-backward": ("|\u25c0", "first frame"),
     "fa fa-step-backward": ("\u25c1", "previous frame"),
     "fa fa-play fa-flip-horizontal": ("\u25c0", "play backwards"),
-    "fa fa-pause": ("\u23f8", "pause"),
+    "fa fa-pause": ("||", "pause"),
     "fa fa-play": ("\u25b6", "play"),
     "fa fa-step-forward": ("\u25b7", "next frame"),
-    "fa fa-fast-forward": ("\u23ed", "last frame"),
+    "fa fa-fast-forward": ("\u25b6|", "last frame"),
 }
 
 
