@@ -9,11 +9,12 @@ ASSETS := _vendor/.stamp
 # The venv's tools first, so that Jupyter kernels started by the build use the venv's Python.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help venv assets book test lint clean
+.PHONY: help venv assets book test lab lint clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (sets up .venv first)"
 	@echo "make test   run the whole test suite (sets up .venv first)"
+	@echo "make lab    JupyterLab on the chapters and exercises, as in Binder"
 	@echo "make lint   ruff over the package and the tests"
 	@echo "make clean  remove _build (keeps .venv)"
 
@@ -45,8 +46,35 @@ test: $(STAMP) $(ASSETS)
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure"; exit 1; fi; \
 	exit $$status
 
+# JupyterLab in .venv, opening the .md chapters as notebooks (as Binder does).
+lab: $(STAMP)
+	$(BIN)/python scripts/lab_settings.py
+	$(BIN)/jupyter lab
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
 
 clean:
 	rm -rf _build
+
+# nbgrader (see nbgrader_config.py): the assignments are the folders of solutions/, the
+# instructor sources; exercises/ is what students open. '*' is every assignment.
+.PHONY: release grade
+
+# Regenerate every exercises/<assignment>/ from solutions/ (overwrites; commit the result).
+release: $(STAMP)
+	$(BIN)/nbgrader generate_assignment '*' --force --no-db --log-level=WARN
+
+# Autograde every new or re-submitted submitted/<student>/<assignment>/, then write grades.csv
+# and feedback/<student>/<assignment>/*.html. The gradebook (gradebook.db) is first synced with
+# solutions/; that copy of the release goes to _build/, so exercises/ is left alone.
+grade: $(STAMP)
+	@test -d submitted || { echo "make grade: put submissions in submitted/<student>/<assignment>/"; exit 1; }
+	$(BIN)/nbgrader generate_assignment '*' --force --log-level=WARN \
+	  --CourseDirectory.release_directory=_build/nbgrader-release
+	@status=0; \
+	$(BIN)/nbgrader autograde '*' --log-level=WARN || status=1; \
+	$(BIN)/nbgrader generate_feedback '*' --force --log-level=WARN || status=1; \
+	$(BIN)/nbgrader export --to grades.csv --log-level=WARN || status=1; \
+	echo "Wrote grades.csv and feedback/<student>/<assignment>/."; \
+	exit $$status

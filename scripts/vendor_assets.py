@@ -27,7 +27,7 @@ SINGLE_FILES = {
 
 def main() -> int:
     if not NODE.is_dir():
-        print("scripts/vendor_assets.py: node_modules is missing; run `npm ci` first", file=sys.stderr)
+        print("vendor_assets.py: node_modules is missing; run `npm ci` first", file=sys.stderr)
         return 1
     if VENDOR.exists():
         shutil.rmtree(VENDOR)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import sys
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +89,26 @@ def test_chapter_files_are_jupytext_notebooks():
         assert str(md.relative_to(ROOT).with_suffix("")) in toc_files(), (
             f"{md.name} not in _toc.yml"
         )
+
+
+def test_jupyterlab_opens_chapters_as_notebooks(tmp_path):
+    """postBuild (Binder) and `make lab` write JupyterLab's documented defaultViewers override."""
+    import json
+    import subprocess
+
+    script = str(ROOT / "scripts/lab_settings.py")
+    assert "scripts/lab_settings.py" in (ROOT / "postBuild").read_text(encoding="utf-8")
+    settings = tmp_path / "share/jupyter/lab/settings/overrides.json"
+    settings.parent.mkdir(parents=True)
+    settings.write_text('{"other-plugin:x": {"keep": true}}', encoding="utf-8")
+    subprocess.run([sys.executable, script, str(tmp_path)], check=True)
+    written = json.loads(settings.read_text(encoding="utf-8"))
+    viewers = written["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]
+    assert viewers["markdown"] == "Jupytext Notebook"
+    assert written["other-plugin:x"] == {"keep": True}
+    # The viewer name must be the one jupytext's lab extension registers.
+
+    ext = Path(sys.prefix) / "share/jupyter/labextensions/jupyterlab-jupytext"
+    assert ext.is_dir(), "jupytext's JupyterLab extension is missing"
+    bundle = " ".join(p.read_text(errors="ignore") for p in ext.rglob("*.js"))
+    assert "Jupytext Notebook" in bundle
