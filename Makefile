@@ -15,6 +15,8 @@ help:
 	@echo "make book   build the HTML book into _build/html (sets up .venv first)"
 	@echo "make test   run the whole test suite (sets up .venv first)"
 	@echo "make lab    JupyterLab on the chapters and exercises, as in Binder"
+	@echo "make release / make grade   the nbgrader course (see README)"
+	@echo "make bench  benchmarks with targets -> benchmarks/RESULTS.md"
 	@echo "make lint   ruff over the package and the tests"
 	@echo "make clean  remove _build (keeps .venv)"
 
@@ -59,7 +61,7 @@ clean:
 
 # nbgrader (see nbgrader_config.py): the assignments are the folders of solutions/, the
 # instructor sources; exercises/ is what students open. '*' is every assignment.
-.PHONY: release grade
+.PHONY: release grade bench
 
 # Regenerate every exercises/<assignment>/ from solutions/ (overwrites; commit the result).
 release: $(STAMP)
@@ -78,3 +80,8 @@ grade: $(STAMP)
 	$(BIN)/nbgrader export --to grades.csv --log-level=WARN || status=1; \
 	echo "Wrote grades.csv and feedback/<student>/<assignment>/."; \
 	exit $$status
+
+# Benchmarks with targets (clean build, rebuild, autograde, propagation, make test), written
+# to benchmarks/RESULTS.md. Slow: several clean builds and a full `make test`.
+bench: $(STAMP) $(ASSETS)
+	$(BIN)/python benchmarks/run.py

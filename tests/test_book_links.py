@@ -38,3 +38,19 @@ def test_bad_names_are_explained():
         book.assignment_path("ex99")
     with pytest.raises(ValueError, match="must be a GitHub URL"):
         book.binder_url("x.ipynb", {"repository": {"url": "gitlab.com/x"}})
+
+
+def test_readme_binder_table_matches_the_configured_repository():
+    """The README cannot build its links from _config.yml, so check it names the same repo and
+    that every link opens a file that exists."""
+    import re
+
+    config = book.book_config(ROOT)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    links = re.findall(r"https://mybinder\.org/v2/gh/[^)\s>]+", readme)
+    assert links, "the README's Binder table is missing"
+    for link in links:
+        if "labpath=" in link:
+            path = link.split("labpath=")[1]
+            assert link == book.binder_url(path, config), link
+            assert (ROOT / path).is_file(), f"README links to {path}, which does not exist"

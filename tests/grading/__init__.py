@@ -1,0 +1,1 @@
+"""The corpus of student submissions that the grading tests run through nbgrader."""

@@ -1,0 +1,650 @@
+"""Tests of weightinit.checks: calibrated (no false failure), accepting, explaining.
+
+The grading pipeline itself (nbgrader, the corpus of submissions) is tested in test_grading.py;
+here the checks are called directly, which is fast.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib
+import itertools
+import math
+import traceback
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from scipy import stats as st
+
+import weightinit
+from weightinit import checks as C
+from weightinit.initializers import TRUNCATION_STD_FACTOR
+from weightinit.stats import ALPHA
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Mistakes whose variance ratio is a constant of the mistake, not of the test shape: clipping
+#: (1.19) is caught exactly by the atom check, the cut at 2 std (0.87) by the variance band.
+FIXED_RATIO = ("clipping", "cutting at")
+
+
+def fans(shape):
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    rf = math.prod(shape[:-2])
+    return shape[-2] * rf, shape[-1] * rf
+
+
+def std_for(shape, scale, mode):
+    fi, fo = fans(shape)
+    n = {"fan_in": fi, "fan_out": fo, "fan_avg": (fi + fo) / 2}[mode]
+    return math.sqrt(scale / max(1.0, n))
+
+
+def truncated(shape, std, rng):
+    s = std / TRUNCATION_STD_FACTOR
+    x = rng.normal(0.0, s, size=shape)
+    bad = np.abs(x) > 2 * s
+    while bad.any():
+        x[bad] = rng.normal(0.0, s, size=int(bad.sum()))
+        bad = np.abs(x) > 2 * s
+    return x
+
+
+def draw(family, shape, std, rng):
+    if family == "normal":
+        return rng.normal(0.0, std, size=shape)
+    if family == "uniform":
+        a = math.sqrt(3.0) * std
+        return rng.uniform(-a, a, size=shape)
+    return truncated(shape, std, rng)
+
+
+def failure(check, *args, **kwargs) -> str:
+    with pytest.raises(AssertionError) as info:
+        check(*args, **kwargs)
+    return str(info.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# The test shapes of the notebooks: n >= 30,000, every mistake >= 1.2x, power ~ 1
+# ---------------------------------------------------------------------------------------------
+
+
+def _notebook_calls():
+    """Every check call with a variance target in the solutions' test cells, as
+    (assignment, call name, shape, Target)."""
+    out = []
+    for path in sorted((ROOT / "solutions").glob("*/*.ipynb")):
+        nb = nbformat.read(path, 4)
+        for cell in nb.cells:
+            if not cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+                continue
+            if cell.cell_type != "code":
+                continue
+            for node in ast.walk(ast.parse(cell.source)):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                    continue
+                name = node.func.id
+                kw = {k.arg: k.value for k in node.keywords}
+                lit = ast.literal_eval
+                if name in ("check_variance", "check_samples", "check_initializer"):
+                    shape = lit(node.args[1])
+                    dist = lit(kw["distribution"]) if "distribution" in kw else "normal"
+                    if "std" in kw:
+                        mean = lit(kw["mean"]) if "mean" in kw else 0.0
+                        target = C.std_target(lit(kw["std"]), mean, dist)
+                    else:
+                        target = C.scaling_target(shape, lit(kw["scale"]), lit(kw["mode"]), dist)
+                elif name == "check_variance_scaling":
+                    shape, scale, mode, dist = (lit(a) for a in node.args[1:5])
+                    target = C.scaling_target(shape, scale, mode, dist)
+                elif name == "check_truncated_normal":
+                    shape, std = lit(node.args[1]), lit(node.args[2])
+                    target = C.std_target(std, 0.0, "truncated_normal")
+                else:
+                    continue
+                out.append((path.parent.name, name, shape, target))
+    return out
+
+
+NOTEBOOK_CALLS = _notebook_calls()
+
+
+def test_notebooks_have_variance_checks():
+    assignments = {a for a, *_ in NOTEBOOK_CALLS}
+    assert assignments == {"ex01-scaling", "ex03-initializers", "ex04-variance-scaling"}
+    assert len(NOTEBOOK_CALLS) > 60
+
+
+@pytest.mark.parametrize(
+    "assignment,name,shape,target",
+    NOTEBOOK_CALLS,
+    ids=[f"{a}:{n}{s}:{t.law[:20]}" for a, n, s, t in NOTEBOOK_CALLS],
+)
+def test_test_shapes_separate_every_mistake(assignment, name, shape, target):
+    """At least 30,000 weights; every named mistake moves the variance by at least 1.2x (except
+    the two whose ratio is fixed by the mistake itself); the variance band rejects each mistake
+    with probability above 1 - 1e-6 (stats.power_variance_ratio)."""
+    n = math.prod(shape)
+    assert n >= 30_000, f"{shape} has only {n} weights"
+    table = C.mistake_table(target, n)
+    assert table, "no named mistake"
+    for mistake, ratio, power in table:
+        if not mistake.startswith(FIXED_RATIO):
+            assert max(ratio, 1 / ratio) >= 1.2, f"{mistake}: ratio {ratio:.3f} on {shape}"
+        assert power > 1 - 1e-6, f"{mistake}: power {power} on {shape}"
+
+
+@pytest.mark.parametrize(
+    "assignment,name,shape,target",
+    [c for c in NOTEBOOK_CALLS if c[3].family != "truncated_normal"],
+)
+def test_named_mistakes_are_told_apart(assignment, name, shape, target):
+    """Two named mistakes of a normal or uniform target differ by at least 1.1x, so that a
+    failure names one mistake (the bands are at most +-5% wide there)."""
+    for (m1, r1), (m2, r2) in itertools.combinations(target.mistakes, 2):
+        assert max(r1 / r2, r2 / r1) >= 1.1, f"{m1!r} and {m2!r} on {shape}: {r1:.3f} {r2:.3f}"
+
+
+def test_scaling_target_matches_the_formulas():
+    shape = (5, 3, 64, 40)  # fan_in 960, fan_out 600, receptive field 15
+    he = C.scaling_target(shape, 2.0, "fan_in", "normal")
+    assert he.std == pytest.approx(math.sqrt(2 / 960))
+    ratios = dict(he.mistakes)
+
+    def ratio(words):
+        return next(r for m, r in ratios.items() if m.startswith(words))
+
+    assert ratio("fan_out where fan_in") == pytest.approx(960 / 600)
+    assert ratio("fan_avg where fan_in") == pytest.approx(960 / 780)
+    assert ratio("fan_in + fan_out without") == pytest.approx(960 / 1560)
+    assert ratio("1/n where He uses 2/n") == pytest.approx(0.5)
+    assert ratio("the receptive field left out") == pytest.approx(15.0)
+    assert ratio("fans read in PyTorch's") == pytest.approx(960 / (3 * 64 * 40))
+    assert ratio("the variance used as the standard deviation") == pytest.approx(2 / 960)
+    trunc = dict(C.scaling_target(shape, 1.0, "fan_avg", "truncated_normal").mistakes)
+    missing = next(r for m, r in trunc.items() if m.startswith("a missing truncation"))
+    assert missing == pytest.approx(float(st.truncnorm(-2, 2).var()))
+    clip = next(r for m, r in trunc.items() if m.startswith("clipping"))
+    z = np.clip(np.random.default_rng(0).standard_normal(2_000_000), -2, 2)
+    assert clip == pytest.approx(np.mean(z**2) / TRUNCATION_STD_FACTOR**2, rel=0.01)
+
+
+# ---------------------------------------------------------------------------------------------
+# Calibration: correct samples never fail
+# ---------------------------------------------------------------------------------------------
+
+FALSE_FAILURE_SEEDS = 40
+
+
+@pytest.mark.parametrize("family", ["normal", "uniform", "truncated_normal"])
+@pytest.mark.parametrize("shape", [(5, 3, 64, 40), (512, 200)])
+def test_false_failure_rate_is_zero_over_many_seeds(family, shape):
+    """The statistical stages on correct samples, over many seeds: zero failures (each band's
+    false-failure probability is at most 1e-9; benchmarks/false_failure.py runs many more)."""
+    target = C.scaling_target(shape, 2.0, "fan_in", family)
+    failures = []
+    for seed in range(FALSE_FAILURE_SEEDS):
+        x = draw(family, shape, target.std, np.random.default_rng(10_000 + seed))
+        try:
+            C.assess_sample(x, target)
+        except AssertionError as exc:
+            failures.append((seed, str(exc)))
+    assert not failures
+
+
+def test_products_check_has_no_false_failure_over_seeds():
+    def sample_preactivations(n, var_w, var_x, trials, rng):
+        w = rng.normal(0.0, np.sqrt(var_w), size=(trials, n))
+        x = rng.normal(0.0, np.sqrt(var_x), size=(trials, n))
+        return (w * x).sum(axis=1)
+
+    for seed in range(8):
+        C.check_sample_preactivations(sample_preactivations, 3, 0.7, 1.3, 20000, seed=seed)
+        C.check_sample_preactivations(sample_preactivations, 1, 2.0, 0.5, 20000, seed=50 + seed)
+
+
+def test_products_cdf_is_exact_for_two_products():
+    """z = w1 x1 + w2 x2 with standard normals is Laplace(0, 1): the quadrature CDF agrees within
+    its stated error bound 1 / _NODES."""
+    z = np.linspace(-8, 8, 401)
+    got = C._products_cdf(z, 2, 1.0)
+    assert np.max(np.abs(got - st.laplace.cdf(z))) <= 1.0 / C._NODES
+
+
+def test_bands_are_the_stated_quantiles():
+    n = 38_400
+    lo, hi = C._tail_band(n)
+    p = 2 * st.norm.sf(2 / TRUNCATION_STD_FACTOR)
+    assert st.binom.cdf(lo - 1, n, p) <= ALPHA / 2 and st.binom.sf(hi, n, p) <= ALPHA / 2
+    lo, hi = C._sign_band(19_200, ALPHA)
+    assert st.binom.cdf(lo - 1, 19_200, 0.5) <= ALPHA / 2
+    assert st.binom.sf(hi, 19_200, 0.5) <= ALPHA / 2
+    assert C._ks_critical(n) == pytest.approx(st.kstwo.isf(ALPHA, n))
+
+
+# ---------------------------------------------------------------------------------------------
+# Accepting: correct answers written differently pass
+# ---------------------------------------------------------------------------------------------
+
+
+def he_normal_a(shape, rng):
+    fi, _ = fans(shape)
+    return rng.normal(0.0, math.sqrt(2 / fi), size=shape)
+
+
+def he_normal_b(shape, rng):
+    fi, _ = fans(shape)
+    return np.sqrt(2 / fi) * rng.standard_normal(shape)
+
+
+def he_uniform_a(shape, rng):
+    a = math.sqrt(6 / fans(shape)[0])
+    return rng.uniform(-a, a, size=shape)
+
+
+def he_uniform_b(shape, rng):
+    a = math.sqrt(6 / fans(shape)[0])
+    return a * (2 * rng.random(shape) - 1)
+
+
+@pytest.mark.parametrize(
+    "func,family",
+    [(he_normal_a, "normal"), (he_normal_b, "normal"), (he_uniform_a, "uniform"),
+     (he_uniform_b, "uniform")],
+)
+@pytest.mark.parametrize("shape", [(512, 200), (5, 3, 64, 40), (7, 64, 96)])
+def test_correct_initializers_pass(func, family, shape):
+    C.check_array(func, shape)
+    C.check_uses_rng(func, shape)
+    C.check_variance(func, shape, scale=2.0, mode="fan_in", distribution=family)
+    C.check_initializer(func, shape, scale=2.0, mode="fan_in", distribution=family, seed=3)
+
+
+def test_identical_output_to_the_library_is_not_importing():
+    """A correct rng.normal(0, std, shape) gives the library's very array for the same seed; that
+    alone must not count as importing the library."""
+    shape = (5, 3, 64, 40)
+    ours = he_normal_a(shape, np.random.default_rng(4))
+    assert np.array_equal(ours, weightinit.he_normal(shape, np.random.default_rng(4)))
+    C.check_initializer(he_normal_a, shape, scale=2.0, mode="fan_in", distribution="normal")
+
+
+def test_truncation_by_rejection_or_scipy_passes():
+    def scipy_truncated(shape, std, rng):
+        s = std / TRUNCATION_STD_FACTOR
+        return st.truncnorm.rvs(-2, 2, scale=s, size=shape, random_state=rng)
+
+    for func in (truncated, scipy_truncated):
+        C.check_truncated_normal(func, (300, 200), 0.1)
+        C.check_variance(func, (300, 200), 0.1, std=0.1, distribution="truncated_normal")
+
+
+# ---------------------------------------------------------------------------------------------
+# Explaining: each mistake fails with its own message
+# ---------------------------------------------------------------------------------------------
+
+CONV = (5, 3, 64, 40)
+
+
+def _sampler(std_of_shape, family="normal"):
+    def initializer(shape, rng):
+        return draw(family, shape, std_of_shape(shape), rng)
+
+    return initializer
+
+
+VARIANCE_MISTAKES = [
+    # (expected fragment, rule (scale, mode, family), the wrong std as a function of the shape)
+    ("fan_out where fan_in is meant", (2.0, "fan_in", "normal"),
+     lambda s: std_for(s, 2, "fan_out")),
+    ("fan_avg where fan_in is meant", (2.0, "fan_in", "normal"),
+     lambda s: std_for(s, 2, "fan_avg")),
+    ("fan_in + fan_out without the average", (1.0, "fan_avg", "normal"),
+     lambda s: math.sqrt(1 / sum(fans(s)))),
+    ("1/n where He uses 2/n", (2.0, "fan_in", "normal"), lambda s: std_for(s, 1, "fan_in")),
+    ("2/n where 1/n is meant", (1.0, "fan_in", "normal"), lambda s: std_for(s, 2, "fan_in")),
+    ("the receptive field left out", (2.0, "fan_in", "normal"), lambda s: math.sqrt(2 / s[-2])),
+    ("PyTorch's (out, in, *kernel) order", (2.0, "fan_in", "normal"),
+     lambda s: math.sqrt(2 / (s[1] * math.prod(s[2:])))),
+    ("the variance used as the standard deviation", (2.0, "fan_in", "normal"),
+     lambda s: std_for(s, 2, "fan_in") ** 2),
+    ("no scaling at all", (2.0, "fan_in", "uniform"), lambda s: 1.0),
+    ("the uniform limit without sqrt(3)", (2.0, "fan_in", "uniform"),
+     lambda s: std_for(s, 2, "fan_in") / math.sqrt(3)),
+    ("a missing truncation correction", (2.0, "fan_in", "truncated_normal"),
+     lambda s: std_for(s, 2, "fan_in") * TRUNCATION_STD_FACTOR),
+]
+
+
+@pytest.mark.parametrize("fragment,rule,wrong_std", VARIANCE_MISTAKES,
+                         ids=[m[0] for m in VARIANCE_MISTAKES])
+def test_variance_mistakes_are_named(fragment, rule, wrong_std):
+    scale, mode, family = rule
+    message = failure(C.check_variance, _sampler(wrong_std, family), CONV, scale=scale, mode=mode,
+                      distribution=family)
+    assert fragment in message
+    assert "times the target" in message and "with probability 1 - 1e-09" in message
+
+
+def test_family_mistakes_are_named():
+    std = std_for(CONV, 2, "fan_in")
+    msg = failure(C.check_initializer, _sampler(lambda s: std, "uniform"), CONV, scale=2.0,
+                  mode="fan_in", distribution="normal")
+    assert "uniform where normal is asked" in msg
+    msg = failure(C.check_initializer, _sampler(lambda s: std, "normal"), CONV, scale=2.0,
+                  mode="fan_in", distribution="uniform")
+    assert "normal where uniform is asked" in msg
+    he_std = functools.partial(std_for, scale=2.0, mode="fan_in")
+    msg = failure(C.check_initializer, _sampler(he_std, "truncated_normal"), (512, 200),
+                  scale=2.0, mode="fan_in", distribution="normal")
+    assert "truncated normal where" in msg
+
+    def clipped(shape, std, rng):
+        s = std / TRUNCATION_STD_FACTOR
+        return np.clip(rng.normal(0.0, s, size=shape), -2 * s, 2 * s)
+
+    assert "clipping instead of re-drawing" in failure(C.check_truncated_normal, clipped,
+                                                      (300, 200), 0.1)
+
+
+def test_pattern_mistakes_are_named():
+    std = std_for(CONV, 2, "fan_in")
+
+    def alternating(shape, rng):
+        return std * np.where(np.indices(shape).sum(axis=0) % 2 == 0, 1.0, -1.0)
+
+    def repeated_rows(shape, rng):
+        return np.broadcast_to(rng.normal(0, std, size=shape[-1]), shape).copy()
+
+    def sorted_values(shape, rng):
+        return np.sort(rng.normal(0, std, size=shape), axis=None).reshape(shape)
+
+    def constant(shape, rng):
+        return np.full(shape, std)
+
+    def integers(shape, rng):
+        return rng.integers(-1, 2, size=shape)
+
+    spec = dict(scale=2.0, mode="fan_in", distribution="normal")
+    assert "alternating pattern" in failure(C.check_initializer, alternating, CONV, **spec)
+    assert "only 2 distinct values" in failure(C.check_variance, alternating, CONV, **spec)
+    assert "repeated-row pattern" in failure(C.check_variance, repeated_rows, CONV, **spec)
+    assert "a pattern in the weights" in failure(C.check_initializer, sorted_values, CONV, **spec)
+    assert "a constant array" in failure(C.check_uses_rng, constant, CONV)
+    assert "whole numbers" in failure(C.check_array, integers, CONV)
+
+
+def test_array_mistakes_are_named():
+    def transposed(shape, rng):
+        return rng.normal(size=shape[::-1])
+
+    def flat(shape, rng):
+        return rng.normal(size=math.prod(shape))
+
+    def as_list(shape, rng):
+        return rng.normal(size=shape).tolist()
+
+    def no_return(shape, rng):
+        rng.normal(size=shape)
+
+    def nan(shape, rng):
+        return np.sqrt(-np.abs(rng.normal(size=shape)))
+
+    def torch_order(shape, rng):
+        return rng.normal(size=(shape[3], shape[2], shape[0], shape[1]))
+
+    def float32(shape, rng):
+        return rng.normal(size=shape).astype(np.float32)
+
+    assert "a transposed shape" in failure(C.check_array, transposed, (512, 200))
+    assert "a flat array" in failure(C.check_array, flat, (512, 200))
+    assert "returned a list" in failure(C.check_array, as_list, (512, 200))
+    assert "returned None" in failure(C.check_array, no_return, (512, 200))
+    with np.errstate(invalid="ignore"):
+        assert "NaN" in failure(C.check_array, nan, (512, 200))
+    assert "PyTorch's (out, in, *kernel)" in failure(C.check_array, torch_order, CONV)
+    assert "expected float64" in failure(C.check_array, float32, CONV)
+
+
+def test_rng_mistakes_are_named_and_the_global_state_is_restored():
+    # The legacy global state is what these mistakes use and the checker guards: NPY002 is meant.
+    def global_rng(shape, rng):
+        return np.random.normal(size=shape)  # noqa: NPY002
+
+    def reseeds(shape, rng):
+        np.random.seed(0)  # noqa: NPY002
+        return rng.normal(size=shape)
+
+    def fresh(shape, rng):
+        return np.random.default_rng().normal(size=shape)
+
+    def fixed(shape, rng):
+        return np.random.default_rng(42).normal(size=shape)
+
+    np.random.seed(123)  # noqa: NPY002
+    before = np.random.get_state()  # noqa: NPY002
+    assert "the global np.random instead of rng" in failure(C.check_uses_rng, global_rng, CONV)
+    assert "the global np.random instead of rng" in failure(C.check_uses_rng, reseeds, CONV)
+    assert "a generator created inside the function" in failure(C.check_uses_rng, fresh, CONV)
+    assert "hard-coded answer" in failure(C.check_uses_rng, fixed, CONV)
+    after = np.random.get_state()  # noqa: NPY002
+    assert before[0] == after[0] and np.array_equal(before[1], after[1]) and before[2:] == after[2:]
+
+
+def test_hard_coded_shape_is_named():
+    def visible_only(shape, rng):
+        return rng.normal(0, 0.05, size=(6, 2, 70, 30))
+
+    C.check_array(visible_only, (6, 2, 70, 30))
+    assert "hard-coded" in failure(C.check_array, visible_only, (9, 1, 50, 40))
+
+
+def test_student_exceptions_become_one_readable_message():
+    def not_written(shape, rng):
+        raise NotImplementedError()
+
+    def typo(shape, rng):
+        return rng.normal(size=shaep)  # noqa: F821
+
+    def wrong_signature(shape):
+        return np.zeros(shape)
+
+    with pytest.raises(AssertionError) as info:
+        C.check_initializer(not_written, CONV, scale=2.0, mode="fan_in", distribution="normal")
+    assert "not written yet" in str(info.value)
+    assert info.value.__cause__ is None and info.value.__context__ is None
+    assert len(traceback.extract_tb(info.value.__traceback__)) <= 2
+    assert "NameError" in failure(C.check_array, typo, CONV)
+    assert "Check the signature" in failure(C.check_array, wrong_signature, CONV)
+
+
+def test_checks_work_on_copies():
+    """Student code cannot reach the checker's arrays, nor the caller's."""
+    kept = []
+
+    def keeps_and_mutates(x):
+        kept.append(x)
+        x -= x.mean(axis=0)
+        return x / x.std(axis=0)
+
+    x = np.random.default_rng(0).normal(3, 2, size=(30, 4))
+    original = x.copy()
+    assert "changed its input x in place" in failure(C.check_standardize, keeps_and_mutates, x)
+    assert np.array_equal(x, original) and kept[0] is not x
+
+    def standardize(x):
+        return (x - x.mean(axis=0)) / x.std(axis=0)
+
+    C.check_standardize(standardize, x)
+    assert np.array_equal(x, original)
+
+
+# ---------------------------------------------------------------------------------------------
+# Own code: weightinit's implementation is detected, however it is reached
+# ---------------------------------------------------------------------------------------------
+
+
+def test_library_use_is_detected_in_every_form():
+    from weightinit import initializers
+    from weightinit.initializers import variance_scaling
+
+    wi = weightinit
+
+    def through_module(shape, rng):
+        return wi.he_normal(shape, rng)
+
+    def through_function(shape, rng):
+        return variance_scaling(shape, 2.0, "fan_in", "normal", rng)
+
+    def local_import(shape, rng):
+        from weightinit import he_normal
+
+        return he_normal(shape, rng)
+
+    def by_name(shape, rng):
+        return importlib.import_module("weightinit").he_normal(shape, rng)
+
+    def helper(shape, rng):
+        return through_module(shape, rng)
+
+    via_partial = functools.partial(initializers.variance_scaling, scale=2.0)
+    cases = [weightinit.he_normal, initializers.kaiming_normal, through_module, through_function,
+             local_import, by_name, helper, via_partial,
+             lambda shape, rng: wi.he_normal(shape, rng)]
+    for func in cases:
+        assert "weightinit's own implementation" in failure(C.check_own_code, func), func
+
+
+def test_own_code_is_not_flagged_and_allow_works():
+    from weightinit import compute_fans
+
+    def uses_allowed(shape, rng):
+        fi, _ = compute_fans(shape)
+        return rng.normal(0, math.sqrt(2 / fi), size=shape)
+
+    for func in (he_normal_a, he_uniform_b, truncated, uses_allowed):
+        if func is uses_allowed:
+            C.check_own_code(func, allow=("compute_fans",))
+        else:
+            C.check_own_code(func)
+    assert "weightinit's own implementation" in failure(C.check_own_code, uses_allowed)
+
+
+# ---------------------------------------------------------------------------------------------
+# Deterministic answers
+# ---------------------------------------------------------------------------------------------
+
+
+def test_fans():
+    C.check_fans(fans, (512, 200))
+    C.check_fans(fans, CONV)
+    C.check_fans(fans, (10,))
+    C.check_fans(fans, ())
+    assert "receptive field left out" in failure(C.check_fans, lambda s: (s[-2], s[-1]), CONV)
+    assert "PyTorch's (out, in, *kernel)" in failure(
+        C.check_fans, lambda s: (s[1] * math.prod(s[2:]), s[0] * math.prod(s[2:])), CONV
+    )
+    assert "swapped" in failure(C.check_fans, lambda s: fans(s)[::-1], (512, 200))
+    assert "1-D shape" in failure(C.check_fans, lambda s: (s[0], 1), (10,))
+    assert "integers" in failure(C.check_fans, lambda s: (512.0, 200.0), (512, 200))
+
+    def hard_coded(shape):
+        return 33, 44
+
+    C.check_fans(hard_coded, (33, 44))
+    assert "hard-coded" in failure(C.check_fans, hard_coded, (3, 7))
+    assert "weightinit's own implementation" in failure(C.check_fans, weightinit.compute_fans,
+                                                      (3, 7))
+
+
+def test_preactivation_variance():
+    def right(n, var_w, var_x, mean_x=0.0):
+        return n * var_w * (var_x + mean_x**2)
+
+    C.check_preactivation_variance(right, 250, 0.004, 1.5)
+    C.check_preactivation_variance(right, 250, 0.004, 1.5, 0.7)
+    msg = failure(C.check_preactivation_variance, lambda n, vw, vx, m=0.0: n * vw * vx,
+                  250, 0.004, 1.5, 0.7)
+    assert "the mean of x left out" in msg
+    msg = failure(C.check_preactivation_variance, lambda n, vw, vx, m=0.0: n * vw * (vx + m),
+                  250, 0.004, 1.5, 0.7)
+    assert "mean_x where mean_x**2 is meant" in msg
+
+
+def test_standardize_mistakes():
+    x = np.random.default_rng(1).normal([0, 5, 1e6], [1, 0.1, 1], size=(40, 3))
+
+    def ddof1(x):
+        return (x - x.mean(0)) / x.std(0, ddof=1)
+
+    def whole(x):
+        return (x - x.mean()) / x.std()
+
+    def one_pass(x):
+        return (x - x.mean(0)) / np.sqrt((x**2).mean(0) - x.mean(0) ** 2)
+
+    assert "ddof=1" in failure(C.check_standardize, ddof1, x)
+    assert "the whole array's mean" in failure(C.check_standardize, whole, x)
+    assert "one-pass formula" in failure(C.check_standardize, one_pass, x)
+
+    def no_check(x):
+        return (x - x.mean(0)) / x.std(0)
+
+    def raises_other(x):
+        raise ZeroDivisionError("std is 0")
+
+    constant = np.column_stack([np.arange(5.0), np.full(5, 2.0)])
+    with np.errstate(all="ignore"):
+        assert "Raise ValueError instead" in failure(
+            C.check_standardize_rejects_constant, no_check, constant
+        )
+    assert "expected ValueError" in failure(C.check_standardize_rejects_constant, raises_other,
+                                            constant)
+
+
+def test_saturated_fraction():
+    z = np.random.default_rng(2).normal(0, 3, size=4000)
+
+    def right(z, threshold=4.0):
+        return float(np.mean(np.abs(z) > threshold))
+
+    C.check_saturated_fraction(right, z)
+    C.check_saturated_fraction(right, z, 2.5)
+    assert "one tail only" in failure(C.check_saturated_fraction,
+                                      lambda z, t=4.0: float(np.mean(z > t)), z)
+    assert "a count instead of a fraction" in failure(
+        C.check_saturated_fraction, lambda z, t=4.0: int(np.sum(np.abs(z) > t)), z
+    )
+
+
+def test_sample_preactivations_mistakes():
+    def mean_of_products(n, var_w, var_x, trials, rng):
+        w = rng.normal(0, np.sqrt(var_w), size=(trials, n))
+        return (w * rng.normal(0, np.sqrt(var_x), size=(trials, n))).mean(axis=1)
+
+    def direct(n, var_w, var_x, trials, rng):
+        return rng.normal(0, np.sqrt(n * var_w * var_x), size=trials)
+
+    assert "the mean of the n products" in failure(
+        C.check_sample_preactivations, mean_of_products, 250, 0.008, 1.0, 20000
+    )
+    assert "z drawn directly from a normal" in failure(
+        C.check_sample_preactivations, direct, 3, 1.0, 1.0, 20000
+    )
+
+
+def test_check_raises():
+    def strict(mode):
+        if mode != "fan_in":
+            raise ValueError(f"mode must be 'fan_in', got {mode!r}")
+
+    C.check_raises(strict, ("fan_sideways",), ValueError, mentions="fan_sideways")
+    assert "returned without raising" in failure(C.check_raises, strict, ("fan_in",))
+    assert "should name 'nope'" in failure(C.check_raises, strict, ("x",), mentions="nope")
