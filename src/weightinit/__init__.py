@@ -9,6 +9,18 @@ activations
 stats
     Sampling-distribution bands (chi-square, Hoeffding, Kolmogorov-Smirnov) for calibrated
     statistical checks.
+checks
+    The graded exercises' checks: calibrated, and each failure names the likely mistake.
+propagation
+    Per-layer statistics of signals and gradients through a deep MLP, beside the theory.
+datasets, training, experiments
+    2-D toy data, a small numpy MLP trained by gradient descent, and the book's experiments.
+scaling, sums, saturation, depth
+    The computations behind the numbers of the Part I and Part II chapters.
+plots, plots_*, widgets
+    The figures chapters reuse; every widget has a precomputed twin for the HTML page.
+book
+    Links from the book to the repository, built from ``_config.yml``.
 """
 
 from .activations import ACTIVATIONS, Activation, get_activation
