@@ -45,6 +45,13 @@ def as_shape(shape: int | Sequence[int], name: str = "shape") -> Shape:
     return tuple(dims)
 
 
+def as_positive_int(value: object, name: str) -> int:
+    """Return `value` as a Python int >= 1, or raise a ValueError naming `name` and the value."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def as_real(value: object, name: str, *, minimum: float = -math.inf, strict: bool = False) -> float:
     """Return `value` as a finite float at least `minimum` (greater, if `strict`), or raise."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
@@ -81,8 +88,7 @@ def as_generator(rng: object) -> np.random.Generator:
 
 
 def choice(value: object, name: str, allowed: Sequence[str]) -> str:
-    """Return `value` if it is one of the `allowed` strings, else raise a ValueError listing them.
-    """
+    """Return `value` if it is one of the `allowed` strings, else raise a ValueError listing all."""
     if not isinstance(value, str) or value not in allowed:
         options = ", ".join(repr(a) for a in allowed)
         raise ValueError(f"{name} must be one of {options}; got {value!r}")

@@ -46,7 +46,7 @@ import numpy as np
 from scipy.special import expit, ndtr
 
 from . import initializers as _initializers
-from ._validate import as_generator, as_real
+from ._validate import as_generator, as_positive_int, as_real
 from .activations import ACTIVATIONS, Activation, get_activation, sigmoid_derivative
 
 __all__ = [
@@ -442,7 +442,7 @@ def variance_factor(
     act = get_activation(activation)
     if direction not in ("forward", "backward"):
         raise ValueError(f"direction must be 'forward' or 'backward'; got {direction!r}")
-    n = _positive_int(n, "n")
+    n = as_positive_int(n, "n")
     var_w = as_real(var_w, "var_w", minimum=0.0)
     if act.name not in ("linear", "relu", "leaky_relu"):
         raise ValueError(
@@ -510,7 +510,7 @@ def predict(
     Theory
     """
     act = get_activation(activation)
-    sizes = [_positive_int(n, "layer_sizes entry") for n in layer_sizes]
+    sizes = [as_positive_int(n, "layer_sizes entry") for n in layer_sizes]
     v = [float(x) for x in weight_var]
     depth = len(sizes) - 1
     if depth < 1 or len(v) != depth:
@@ -565,7 +565,7 @@ def predict(
                 dw_std = np.full(depth, math.nan)
                 dw_mean = np.full(depth, math.nan)
             else:
-                b = _positive_int(batch, "batch")
+                b = as_positive_int(batch, "batch")
                 var = b * (prev_second * dz_second - (prev_mean * dz_mean) ** 2)
                 dw_std = np.sqrt(np.maximum(var, 0.0))
                 dw_mean = b * prev_mean * dz_mean
@@ -578,12 +578,6 @@ def predict(
 # --------------------------------------------------------------------------------------------
 # Inputs
 # --------------------------------------------------------------------------------------------
-
-
-def _positive_int(value: object, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _as_batch(x: object, name: str = "x") -> np.ndarray:
@@ -690,7 +684,7 @@ def _layer_sizes(layer_sizes: Sequence[int]) -> list[int]:
             f"layer_sizes must be a sequence of positive integers (n_0, ..., n_L), "
             f"got {layer_sizes!r}"
         )
-    sizes = [_positive_int(n, "every entry of layer_sizes") for n in layer_sizes]
+    sizes = [as_positive_int(n, "every entry of layer_sizes") for n in layer_sizes]
     if len(sizes) < 2:
         raise ValueError(
             f"layer_sizes must list the input width and at least one layer, got {layer_sizes!r}"
@@ -1038,7 +1032,7 @@ def propagate(
         mats = _as_weights(weights, x.shape[1])
     sizes = [x.shape[1]] + [w.shape[1] for w in mats]
     depth, batch = len(mats), x.shape[0]
-    bins = _positive_int(bins, "bins")
+    bins = as_positive_int(bins, "bins")
     region, region_known = (math.nan, math.nan), act.name in _SATURATION_KNOWN
     if region_known:
         region = saturation_region(act, slope_ratio)

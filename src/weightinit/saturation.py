@@ -32,7 +32,8 @@ from scipy import integrate
 from scipy import stats as _st
 from scipy.special import erfc, logit
 
-from ._validate import as_generator, as_real, as_shape, choice
+from . import sums as _sums
+from ._validate import as_generator, as_positive_int, as_real, as_shape, choice
 from .activations import sigmoid, sigmoid_derivative
 from .initializers import calculate_gain, compute_fans, variance_scaling
 
@@ -94,12 +95,6 @@ INITIALIZERS: dict[str, dict | None] = {
 }
 
 
-def _positive_int(value: object, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def z_variance(n: int, var_w: float, mean_square_x: float = 1.0) -> float:
     """Variance of :math:`z = \\sum_{i=1}^n w_i x_i` for zero-mean i.i.d. weights.
 
@@ -135,40 +130,13 @@ def z_variance(n: int, var_w: float, mean_square_x: float = 1.0) -> float:
     >>> z_variance(250, 1.0)
     250.0
     """
-    n = _positive_int(n, "n")
-    var_w = as_real(var_w, "var_w", minimum=0.0)
     mean_square_x = as_real(mean_square_x, "mean_square_x", minimum=0.0)
-    return n * var_w * mean_square_x
+    # E[x^2] = Var(x) + E[x]^2: the same formula as chapter 3's, with all of E[x^2] as Var(x).
+    return _sums.preactivation_variance(n, var_w, mean_square_x)
 
 
-def saturated_fraction(z: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> float:
-    """Measured share of pre-activations with :math:`|z| > t`: ``mean(abs(z) > threshold)``.
-
-    Parameters
-    ----------
-    z : array_like
-        Pre-activations, any shape, at least one finite value and no NaN.
-    threshold : float, default 4.0
-        :math:`t \\ge 0`. At :math:`|z| = 4` the sigmoid is within 0.018 of 0 or 1 and its slope
-        is about 7% of the peak 1/4.
-
-    Returns
-    -------
-    float
-        A number in [0, 1].
-
-    Raises
-    ------
-    ValueError
-        For an empty `z`, a NaN in `z`, or a negative or non-finite `threshold`.
-    """
-    z = np.asarray(z, dtype=np.float64)
-    if z.size == 0:
-        raise ValueError("z must contain at least one pre-activation, got an empty array")
-    if np.isnan(z).any():
-        raise ValueError("z must not contain NaN")
-    t = as_real(threshold, "threshold", minimum=0.0)
-    return float(np.mean(np.abs(z) > t))
+# The measured share of |z| > threshold is the same function as in chapter 4's module.
+saturated_fraction = _sums.saturated_fraction
 
 
 def saturated_share(std: float, threshold: float = DEFAULT_THRESHOLD) -> float:
@@ -328,7 +296,7 @@ def keras_dense_default_variance(fan_in: int, fan_out: int) -> float:
     ``glorot_uniform`` draws :math:`U(-a, a)` with :math:`a = \\sqrt{6/(\\text{fan\\_in} +
     \\text{fan\\_out})}` [Glorot10]_, whose variance :math:`a^2/3` is this.
     """
-    shape = (_positive_int(fan_in, "fan_in"), _positive_int(fan_out, "fan_out"))
+    shape = (as_positive_int(fan_in, "fan_in"), as_positive_int(fan_out, "fan_out"))
     return keras_default_variance(shape)
 
 
@@ -349,7 +317,7 @@ def pytorch_linear_default_variance(fan_in: int) -> float:
     :math:`1/\\text{fan\\_in}` [LeCun98]_ and a sixth of He's :math:`2/\\text{fan\\_in}` [He15]_.
     PyTorch stores the weight as ``(out, in)``; fan_in is ``in_features``.
     """
-    fan_in = _positive_int(fan_in, "fan_in")
+    fan_in = as_positive_int(fan_in, "fan_in")
     spec = PYTORCH_LINEAR_DEFAULT
     return scaling_variance((fan_in, 1), spec["scale"], spec["mode"])
 
@@ -367,7 +335,7 @@ def pytorch_linear_default_bound(fan_in: int) -> float:
 def weight_variance(name: str, fan_in: int, fan_out: int) -> float:
     """Target variance of initializer `name` (a key of :data:`INITIALIZERS`) for a dense layer."""
     choice(name, "name", tuple(INITIALIZERS))
-    shape = (_positive_int(fan_in, "fan_in"), _positive_int(fan_out, "fan_out"))
+    shape = (as_positive_int(fan_in, "fan_in"), as_positive_int(fan_out, "fan_out"))
     spec = INITIALIZERS[name]
     if spec is None:
         return 1.0
@@ -408,8 +376,8 @@ def unit_input_preactivations(
     numpy.ndarray
         Shape ``(layers * fan_out,)``.
     """
-    layers = _positive_int(layers, "layers")
-    fan_in, fan_out = _positive_int(fan_in, "fan_in"), _positive_int(fan_out, "fan_out")
+    layers = as_positive_int(layers, "layers")
+    fan_in, fan_out = as_positive_int(fan_in, "fan_in"), as_positive_int(fan_out, "fan_out")
     gen = as_generator(rng)
     ones = np.ones(fan_in)
     return np.concatenate(
@@ -452,8 +420,14 @@ def draw_saturation(
     half = min(lim, 4.5 * s)
     edges = np.linspace(-half, half, 41)
     counts, _ = np.histogram(z, bins=edges)
-    ax.stairs(counts / (z.size * np.diff(edges)), edges, fill=True, color="C0", alpha=0.45,
-              label="z, measured")
+    ax.stairs(
+        counts / (z.size * np.diff(edges)),
+        edges,
+        fill=True,
+        color="C0",
+        alpha=0.45,
+        label="z, measured",
+    )
     ax.plot(grid, _st.norm.pdf(grid, scale=s), color="C0", lw=1.2, label="N(0, n Var(w))")
     ax.axvspan(-lim, -threshold, color="0.88", zorder=0)
     ax.axvspan(threshold, lim, color="0.88", zorder=0, label=f"|z| > {threshold:g}")
@@ -462,8 +436,9 @@ def draw_saturation(
     ax.set_ylabel("density of z")
     ax2 = ax.twinx()
     ax2.plot(grid, sigmoid(grid), color="C3", lw=1.2, label="sigmoid(z)")
-    ax2.plot(grid, 4.0 * sigmoid_derivative(grid), color="C2", lw=1.2, ls="--",
-             label="4 sigmoid'(z)")
+    ax2.plot(
+        grid, 4.0 * sigmoid_derivative(grid), color="C2", lw=1.2, ls="--", label="4 sigmoid'(z)"
+    )
     ax2.set_ylim(0.0, 1.05)
     ax2.set_ylabel("sigmoid, 4 x slope")
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
@@ -502,8 +477,13 @@ def draw_share_and_gradient(
     mean_slope = np.array([expected_sigmoid_derivative(s) for s in stds])
     ax2.plot(stds, mean_slope, color="C2", label="E[sigmoid'(z)]")
     wide = stds > 2
-    ax2.plot(stds[wide], 1.0 / (stds[wide] * math.sqrt(2 * math.pi)), color="0.4", ls=":",
-             label="1/(s sqrt(2 pi))")
+    ax2.plot(
+        stds[wide],
+        1.0 / (stds[wide] * math.sqrt(2 * math.pi)),
+        color="0.4",
+        ls=":",
+        label="1/(s sqrt(2 pi))",
+    )
     ax2.axhline(SIGMOID_DERIVATIVE_MAX, color="C3", ls="--", lw=1, label="max 1/4")
     for k, (name, s) in enumerate(marks.items()):
         color = f"C{k + 4}"

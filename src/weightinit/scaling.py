@@ -33,8 +33,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import as_generator, as_real
+from ._validate import as_generator, as_positive_int, as_real
 from .initializers import variance_scaling
+from .sums import preactivation_variance
 
 __all__ = [
     "SQRT_2_OVER_PI",
@@ -74,12 +75,6 @@ class LayerSample(NamedTuple):
     x: np.ndarray
     W: np.ndarray
     z: np.ndarray
-
-
-def _positive_int(value: object, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def std_for_variance(var: float) -> float:
@@ -284,11 +279,7 @@ def preactivation_variance_uncentred(n: int, var_w: float, var_x: float, mean_x:
     >>> preactivation_variance_uncentred(256, 2 / 256, 1.0, 0.0)
     2.0
     """
-    n = _positive_int(n, "n")
-    var_w = as_real(var_w, "var_w", minimum=0.0)
-    var_x = as_real(var_x, "var_x", minimum=0.0)
-    mean_x = as_real(mean_x, "mean_x")
-    return n * var_w * (var_x + mean_x**2)
+    return preactivation_variance(n, var_w, var_x, mean_x)
 
 
 def variance_inflation(mean_x: float, std_x: float) -> float:
@@ -342,7 +333,7 @@ def relu_mean_square_factor(scale: float, depth: int = 1) -> float:
     0.125
     """
     scale = as_real(scale, "scale", minimum=0.0)
-    depth = _positive_int(depth, "depth")
+    depth = as_positive_int(depth, "depth")
     return (scale / 2.0) ** depth
 
 
@@ -386,9 +377,9 @@ def uncentred_layer(
     """
     mean_x = as_real(mean_x, "mean_x")
     std_x = as_real(std_x, "std_x", minimum=0.0)
-    n = _positive_int(n, "n")
-    units = _positive_int(units, "units")
-    batch = _positive_int(batch, "batch")
+    n = as_positive_int(n, "n")
+    units = as_positive_int(units, "units")
+    batch = as_positive_int(batch, "batch")
     gen = as_generator(rng)
     x = mean_x + std_x * gen.standard_normal((batch, n))
     W = variance_scaling((n, units), scale, "fan_in", "normal", gen)

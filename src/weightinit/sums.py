@@ -36,13 +36,12 @@ References
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Sequence
 
 import numpy as np
 from scipy import integrate, special
 
-from ._validate import as_generator, as_real
+from ._validate import as_generator, as_positive_int, as_real
 from .activations import get_activation
 
 __all__ = [
@@ -82,14 +81,6 @@ SIGMOID_DERIVATIVE_MAX = 0.25
 _CHUNK_PRODUCTS = 1 << 21
 
 
-def _positive_int(value: object, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {int(value)}")
-    return int(value)
-
-
 def _probability(value: object, name: str, *, low: float, high: float) -> float:
     value = as_real(value, name)
     if not low <= value <= high:
@@ -102,9 +93,7 @@ def _probability(value: object, name: str, *, low: float, high: float) -> float:
 # --------------------------------------------------------------------------------------------
 
 
-def product_variance(
-    var_w: float, var_x: float, mean_w: float = 0.0, mean_x: float = 0.0
-) -> float:
+def product_variance(var_w: float, var_x: float, mean_w: float = 0.0, mean_x: float = 0.0) -> float:
     """Variance of the product ``w * x`` of two independent random variables.
 
     .. math::
@@ -191,7 +180,7 @@ def preactivation_variance(n: int, var_w: float, var_x: float, mean_x: float = 0
     >>> preactivation_variance(100, 1 / 100, 1.0, mean_x=1.0)
     2.0
     """
-    n = _positive_int(n, "n")
+    n = as_positive_int(n, "n")
     return n * product_variance(var_w, var_x, 0.0, mean_x)
 
 
@@ -241,8 +230,8 @@ def sample_preactivations(
     >>> z.shape, z.dtype
     ((5,), dtype('float64'))
     """
-    n = _positive_int(n, "n")
-    trials = _positive_int(trials, "trials")
+    n = as_positive_int(n, "n")
+    trials = as_positive_int(trials, "trials")
     std_w = math.sqrt(as_real(var_w, "var_w", minimum=0.0))
     std_x = math.sqrt(as_real(var_x, "var_x", minimum=0.0))
     mean_x = as_real(mean_x, "mean_x")
@@ -309,7 +298,7 @@ def sum_kurtosis(n: int, term_kurtosis: float) -> float:
     >>> sum_kurtosis(1, 9.0), sum_kurtosis(2, 9.0), sum_kurtosis(100, 9.0)
     (9.0, 6.0, 3.06)
     """
-    n = _positive_int(n, "n")
+    n = as_positive_int(n, "n")
     k = as_real(term_kurtosis, "term_kurtosis", minimum=1.0)
     return 3.0 + (k - 3.0) / n
 
@@ -373,7 +362,7 @@ def product_normal_cdf(u: np.ndarray | float, s1: float, s2: float) -> np.ndarra
 
 
 def _vg_scale(n: int, var_w: float, var_x: float) -> tuple[int, float]:
-    n = _positive_int(n, "n")
+    n = as_positive_int(n, "n")
     var_w = as_real(var_w, "var_w", minimum=0.0, strict=True)
     var_x = as_real(var_x, "var_x", minimum=0.0, strict=True)
     return n, math.sqrt(var_w * var_x)
@@ -403,8 +392,9 @@ def _log_kv(nu: float, y: np.ndarray) -> np.ndarray:
         u2 = (81 * p**2 - 462 * p**4 + 385 * p**6) / 1152
         u3 = (30375 * p**3 - 369603 * p**5 + 765765 * p**7 - 425425 * p**9) / 414720
         series = 1.0 - u1 / nu + u2 / nu**2 - u3 / nu**3
-        direct[bad] = (0.5 * math.log(math.pi / (2.0 * nu)) - nu * eta - 0.5 * np.log(sq)
-                       + np.log(series))
+        direct[bad] = (
+            0.5 * math.log(math.pi / (2.0 * nu)) - nu * eta - 0.5 * np.log(sq) + np.log(series)
+        )
     return direct.reshape(shape)
 
 
@@ -576,7 +566,7 @@ def equicorrelated_covariance(n: int, rho: float, var_x: float = 1.0) -> np.ndar
     with eigenvalues :math:`\\mathrm{Var}(x)(1 + (n-1)\\rho)` once and
     :math:`\\mathrm{Var}(x)(1 - \\rho)` ``n - 1`` times; `rho` in ``[0, 1]``.
     """
-    n = _positive_int(n, "n")
+    n = as_positive_int(n, "n")
     rho = _probability(rho, "rho", low=0.0, high=1.0)
     var_x = as_real(var_x, "var_x", minimum=0.0)
     return var_x * ((1.0 - rho) * np.eye(n) + rho * np.ones((n, n)))
@@ -610,8 +600,8 @@ def equicorrelated_inputs(
     numpy.ndarray
         float64 array of shape ``(batch, n)``.
     """
-    batch = _positive_int(batch, "batch")
-    n = _positive_int(n, "n")
+    batch = as_positive_int(batch, "batch")
+    n = as_positive_int(n, "n")
     rho = _probability(rho, "rho", low=0.0, high=1.0)
     sd = math.sqrt(as_real(var_x, "var_x", minimum=0.0))
     mean_x = as_real(mean_x, "mean_x")
@@ -663,7 +653,7 @@ def unit_variance_moments(
     -------
     mean, std : float
     """
-    n = _positive_int(n, "n")
+    n = as_positive_int(n, "n")
     rho = _probability(rho, "rho", low=0.0, high=1.0)
     var_w = as_real(var_w, "var_w", minimum=0.0)
     var_x = as_real(var_x, "var_x", minimum=0.0)
@@ -680,8 +670,8 @@ def normal_weights(
     n: int, depth: int, var_w: float, rng: np.random.Generator | int | None = None
 ) -> list[np.ndarray]:
     """`depth` square matrices of shape ``(n, n)`` with independent ``N(0, var_w)`` entries."""
-    n = _positive_int(n, "n")
-    depth = _positive_int(depth, "depth")
+    n = as_positive_int(n, "n")
+    depth = as_positive_int(depth, "depth")
     std = math.sqrt(as_real(var_w, "var_w", minimum=0.0))
     gen = as_generator(rng)
     return [gen.normal(0.0, std, size=(n, n)) for _ in range(depth)]
@@ -738,8 +728,8 @@ def linear_network_theory(n: int, var_w: float, depth: int, var_x: float = 1.0) 
     numpy.ndarray
         Shape ``(depth,)``: the predictions for layers ``1..depth``.
     """
-    n = _positive_int(n, "n")
-    depth = _positive_int(depth, "depth")
+    n = as_positive_int(n, "n")
+    depth = as_positive_int(depth, "depth")
     var_w = as_real(var_w, "var_w", minimum=0.0)
     var_x = as_real(var_x, "var_x", minimum=0.0)
     return var_x * (n * var_w) ** np.arange(1, depth + 1, dtype=np.float64)
@@ -838,8 +828,8 @@ def relu_gradient_theory(n: int, var_w: float, depth: int, grad_var: float = 1.0
     ----------
     .. [He15] K. He et al., "Delving deep into rectifiers", ICCV 2015, Section 2.2.
     """
-    n = _positive_int(n, "n")
-    depth = _positive_int(depth, "depth")
+    n = as_positive_int(n, "n")
+    depth = as_positive_int(depth, "depth")
     var_w = as_real(var_w, "var_w", minimum=0.0)
     grad_var = as_real(grad_var, "grad_var", minimum=0.0)
     steps_back = depth - np.arange(1, depth + 1, dtype=np.float64)
