@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
+import io
 import math
 import os
 import sys
@@ -24,9 +26,12 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = ("ex01-scaling", "ex02-sums", "ex03-initializers", "ex04-variance-scaling")
+#: Every assignment of the course: the folders of solutions/.
+ASSIGNMENTS = tuple(sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir()))
 
-#: The checks that draw random numbers, hence take a seed.
+#: The checks that take a seed: those that draw random numbers from the student's function, and
+#: ex05's, whose seed draws the input batch and the weights (over many seeds they measure that
+#: the float64 tolerance holds for any arrays, not only for the notebook's).
 SEEDED = {
     "check_array",
     "check_uses_rng",
@@ -36,6 +41,13 @@ SEEDED = {
     "check_truncated_normal",
     "check_variance_scaling",
     "check_sample_preactivations",
+    "check_forward_stds",
+    "check_backward_stds",
+    "check_init_mlp_shapes",
+    "check_init_mlp_biases",
+    "check_init_mlp_variance",
+    "check_init_mlp_rng",
+    "check_init_mlp_symmetry",
 }
 
 
@@ -57,8 +69,9 @@ def _load(assignment: str) -> tuple[dict, list[ast.Call]]:
                     and node.func.id in SEEDED
                 ):
                     calls.append(node)
-        else:
-            exec(compile(cell.source, f"<{assignment}>", "exec"), namespace)  # noqa: S102
+        else:  # setup, solutions, and any demonstration cell (its printing is not wanted)
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(compile(cell.source, f"<{assignment}>", "exec"), namespace)  # noqa: S102
     return namespace, calls
 
 

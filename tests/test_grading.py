@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 import time
 from fnmatch import fnmatch
 from pathlib import Path
@@ -35,6 +36,9 @@ from tests.grading.corpus import (
     Submission,
     affected,
     pack,
+    patched,
+    solution_bodies,
+    touched,
     write_submission,
 )
 
@@ -44,12 +48,21 @@ VENV = BIN.parent
 
 #: Two course folders graded in parallel, with about the same amount of work each (ex01 holds
 #: the infinite loop, which waits out the timeout, and the kernel deaths).
-HALVES = {"a": ("ex01-scaling",), "b": ("ex02-sums", "ex03-initializers", "ex04-variance-scaling")}
+HALVES = {
+    "a": ("ex01-scaling", "ex05-deep-signal", "ex06-training"),
+    "b": ("ex02-sums", "ex03-initializers", "ex04-variance-scaling"),
+}
 
 #: Regraded with --force to compare scores: random checks and failures, in the half done first.
 REGRADE = ("ex01-scaling", "[rw]*-ex01-01")
 
-WRONG = pack(MISTAKES, "wrong")
+#: Each assignment's solution bodies, so that patches of one function that rewrite different
+#: lines and fail different tests can share a notebook.
+BODIES = {
+    name: solution_bodies(nbformat.read(REPO / "solutions" / name / f"{name}.ipynb", 4))
+    for name in ASSIGNMENTS
+}
+WRONG = pack(MISTAKES, "wrong", BODIES)
 RIGHT = pack(VARIANTS, "right")
 SPECIAL = [
     Submission("loop-ex01", INFINITE_LOOP.assignment, [INFINITE_LOOP]),
@@ -309,17 +322,33 @@ def test_untouched_release_gets_zero(course, name):
     assert "is not written yet" in _error_text(nb, set(cells))
 
 
+def test_corpus_patches_apply_and_share_notebooks_soundly():
+    """Every patch finds its lines in the solution once and the patched bodies compile; patches
+    of one function share a notebook only when they aim at different tests and lines."""
+    for sub in WRONG:
+        for function in sub.functions:
+            mine = [e for e in sub.entries if e.function == function]
+            if not any(e.patch for e in mine):
+                assert len(mine) == 1, (sub.student, function)
+                continue
+            body = patched(BODIES[sub.assignment][function], mine)
+            compile("def f():\n" + textwrap.indent(body, "    "), sub.student, "exec")
+            aims = [set(e.cells) for e in mine]
+            if len(mine) > 1:
+                assert all(aims) and sum(map(len, aims)) == len(set().union(*aims)), sub.student
+
+
 @pytest.mark.parametrize("mistake", MISTAKES, ids=[m.name for m in MISTAKES])
 def test_wrong_submission_loses_points_and_names_the_mistake(course, mistake):
     sub = next(s for s in WRONG if mistake in s.entries)
     cells = course.scores()[(sub.student, sub.assignment)]
-    mine = _cells_of(cells, mistake.function)
+    mine = {k: v for k, v in cells.items() if touched(k, mistake.touches)}
     failed = {k for k, (score, top) in mine.items() if score != top}
-    assert failed, f"{mistake.name}: no test of {mistake.function} failed ({mine})"
+    assert failed, f"{mistake.name}: no test of {mistake.touches} failed ({mine})"
     nb = course.autograded(sub.student, sub.assignment)
     errors = _error_text(nb, failed)
     assert mistake.expect in errors, (
-        f"{mistake.name}: the failed tests of {mistake.function} do not say {mistake.expect!r}:\n"
+        f"{mistake.name}: the failed tests of {mistake.touches} do not say {mistake.expect!r}:\n"
         f"{errors}"
     )
     assert mistake.expect in course.feedback_text(sub.student, sub.assignment)
@@ -327,16 +356,13 @@ def test_wrong_submission_loses_points_and_names_the_mistake(course, mistake):
 
 @pytest.mark.parametrize("sub", WRONG, ids=[s.student for s in WRONG])
 def test_mistakes_cost_nothing_elsewhere(course, sub):
-    """The functions a submission did not change (nor calls to a changed one) keep full marks:
-    no false failure, and packing several mistakes in one notebook is sound."""
+    """The functions a submission did not change (nor calls to a changed one), and the tests a
+    patch does not aim at, keep full marks: no false failure, and packing several mistakes in one
+    notebook is sound."""
     cells = course.scores()[(sub.student, sub.assignment)]
-    touched = affected(sub, _solution_nb(sub.assignment))
-    lost = {
-        k: v
-        for k, v in cells.items()
-        if v[0] != v[1] and not any(k.startswith(f + "_") for f in touched)
-    }
-    assert not lost, f"{sub.student}: cells lost outside {sorted(touched)}: {lost}"
+    aimed = affected(sub, _solution_nb(sub.assignment))
+    lost = {k: v for k, v in cells.items() if v[0] != v[1] and not touched(k, aimed)}
+    assert not lost, f"{sub.student}: cells lost outside {sorted(aimed)}: {lost}"
 
 
 @pytest.mark.parametrize("sub", RIGHT, ids=[s.student for s in RIGHT])

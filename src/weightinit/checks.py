@@ -36,6 +36,18 @@ the atom check catches exactly, and a cut at 2 std rather than 2s, 0.87x); the p
 mistake is given by :func:`mistake_table`, and ``tests/test_checks.py`` requires it to exceed
 1 - 1e-6 for every check call in the notebooks.
 
+Deterministic answers are compared with a reference instead: the fans, ``standardize``, the
+pre-activation variance, PyTorch's gains (:func:`check_gain`), and ex05's per-layer standard
+deviations of a deep network (:func:`check_forward_stds`, :func:`check_backward_stds`), which the
+checker computes with :mod:`weightinit.propagation` on the very arrays it gives the student.
+There no sampling band is needed: a correct answer differs from the reference only by
+floating-point rounding, so the tolerance is a float64 one (``STD_RTOL = 1e-9``, measured against
+correct implementations that round differently), and each named mistake is recognised by
+recomputing it. ex06's ``init_mlp`` is checked layer by layer with the random-array stages
+(:func:`check_init_mlp_variance` and its siblings), and by training its parameters for a few
+steps with :mod:`weightinit.training` to see that zeros never break the symmetry between units
+(:func:`check_init_mlp_symmetry`).
+
 Everything is checked on copies: the checker gives the student's function fresh generators and
 copies of its inputs, and copies what the function returns before looking at it.
 """
@@ -53,7 +65,8 @@ import numpy as np
 from scipy import special as _special
 from scipy import stats as _st
 
-from . import stats
+from . import datasets, propagation, stats, training
+from . import initializers as _initializers
 from .initializers import TRUNCATION_STD_FACTOR
 
 __all__ = [
@@ -78,6 +91,20 @@ __all__ = [
     "scaling_target",
     "std_target",
     "mistake_table",
+    "GAIN_NAMES",
+    "DEEP_ACTIVATIONS",
+    "STD_RTOL",
+    "STD_ATOL_OF_RMS",
+    "check_gain",
+    "check_forward_stds",
+    "check_backward_stds",
+    "MLP_SCHEMES",
+    "mlp_target",
+    "check_init_mlp_shapes",
+    "check_init_mlp_biases",
+    "check_init_mlp_variance",
+    "check_init_mlp_rng",
+    "check_init_mlp_symmetry",
 ]
 
 #: False-failure probability of each band: a correct answer fails it at most this often.
@@ -237,6 +264,9 @@ def _describe_call(func: Callable, args: Sequence, rng_arg: bool) -> str:
             shown.append(f"<array of shape {a.shape}>")
         elif isinstance(a, np.random.Generator):
             shown.append("rng")
+        elif isinstance(a, (list, tuple)) and a and all(isinstance(e, np.ndarray) for e in a):
+            shapes = ", ".join(str(e.shape) for e in a)
+            shown.append(f"[{len(a)} arrays of shapes {shapes}]")
         else:
             shown.append(repr(a))
     if rng_arg:
@@ -244,8 +274,10 @@ def _describe_call(func: Callable, args: Sequence, rng_arg: bool) -> str:
     return f"{_name(func)}({', '.join(shown)})"
 
 
-def _call(func: Callable, args: Sequence, desc: str):
-    """Call the student's function; any exception becomes a one-line message."""
+def _call(func: Callable, args: Sequence, desc: str,
+          extra_hint: Callable[[Exception], str] | None = None):
+    """Call the student's function; any exception becomes a one-line message (`extra_hint`, if
+    given, adds a check-specific hint for an exception)."""
     try:
         return func(*args)
     except NotImplementedError:
@@ -265,6 +297,8 @@ def _call(func: Callable, args: Sequence, desc: str):
                 " rng is a numpy.random.Generator: rng.normal, rng.uniform, rng.standard_normal, "
                 "rng.random."
             )
+        if extra_hint is not None:
+            hint = extra_hint(exc) or hint
         raise _Failure(f"{desc} raised {type(exc).__name__}: {text}.{hint}") from None
 
 
@@ -397,62 +431,73 @@ class _RandomCall:
             asked.append(self.shape)
 
     def rng_stage(self, seed: int) -> np.ndarray:
-        """Same seed, same array; another seed, another array; the global state untouched.
+        """Same seed, same array; another seed, another array; the global state untouched
+        (:func:`_rng_stage`)."""
+        return _rng_stage(self.draw, self.desc, seed)
 
-        NumPy's global state is seeded with two different values around two calls with the same
-        seed: an answer that draws from ``np.random.*`` returns different arrays, and one that
-        calls ``np.random.seed`` or draws from it changes the state. The state is restored after.
-        """
-        # The legacy global state is what is being checked, hence NPY002 below.
-        saved = np.random.get_state()  # noqa: NPY002
-        try:
-            results, changed = [], False
-            for global_seed in _GLOBAL_SEEDS:
-                np.random.seed(global_seed)  # noqa: NPY002
-                before = np.random.get_state()  # noqa: NPY002
-                results.append(self.draw(seed))
-                after = np.random.get_state()  # noqa: NPY002
-                changed = changed or not _same_state(before, after)
-            first, second = results
-            if changed:
-                reads = "" if np.array_equal(first, second) else " and reads"
-                raise _Failure(
-                    f"{self.desc} changes{reads} NumPy's global random state (np.random.seed, "
-                    "np.random.normal, np.random.randn, np.random.rand, ...). Likely mistake: the "
-                    "global np.random instead of rng. Draw every number from the rng argument, so "
-                    "that the same seed gives the same weights and nothing else is disturbed."
-                )
-            if not np.array_equal(first, second):
-                raise _Failure(
-                    f"{self.desc} returned different arrays for two generators with the same seed "
-                    f"{seed}. Likely mistake: a generator created inside the function "
-                    "(np.random.default_rng() without a seed) instead of the rng argument."
-                )
-            other = self.draw(seed + 7919)
-            if np.array_equal(first, other):
-                distinct = np.unique(first).size
-                if distinct == 1:
-                    why = (
-                        f"every value is {_fmt(first.flat[0])}. Likely mistake: a constant array; "
-                        "random weights are needed to break the symmetry between units"
-                    )
-                elif distinct <= 16:
-                    why = (
-                        f"only {distinct} distinct values. Likely mistake: a constant or "
-                        "alternating pattern instead of random draws"
-                    )
-                else:
-                    why = (
-                        "the numbers do not come from rng. Likely mistake: a hard-coded answer, or "
-                        "a generator seeded inside the function (np.random.default_rng(42))"
-                    )
-                raise _Failure(
-                    f"{self.desc} returned the same array for seeds {seed} and {seed + 7919}: "
-                    f"{why}."
-                )
+
+def _rng_stage(draw: Callable[[int], np.ndarray], desc: str, seed: int,
+               random: bool = True) -> np.ndarray:
+    """Same seed, same array; another seed, another array; the global state untouched.
+
+    ``draw(seed)`` calls the student's function with a fresh generator and returns what it gave
+    as one array. NumPy's global state is seeded with two different values around two calls with
+    the same seed: an answer that draws from ``np.random.*`` returns different arrays, and one
+    that calls ``np.random.seed`` or draws from it changes the state. The state is restored
+    after. With ``random=False`` (a deterministic answer, such as zero weights) the check that
+    another seed gives another array is skipped.
+    """
+    # The legacy global state is what is being checked, hence NPY002 below.
+    saved = np.random.get_state()  # noqa: NPY002
+    try:
+        results, changed = [], False
+        for global_seed in _GLOBAL_SEEDS:
+            np.random.seed(global_seed)  # noqa: NPY002
+            before = np.random.get_state()  # noqa: NPY002
+            results.append(draw(seed))
+            after = np.random.get_state()  # noqa: NPY002
+            changed = changed or not _same_state(before, after)
+        first, second = results
+        if changed:
+            reads = "" if np.array_equal(first, second) else " and reads"
+            raise _Failure(
+                f"{desc} changes{reads} NumPy's global random state (np.random.seed, "
+                "np.random.normal, np.random.randn, np.random.rand, ...). Likely mistake: the "
+                "global np.random instead of rng. Draw every number from the rng argument, so "
+                "that the same seed gives the same weights and nothing else is disturbed."
+            )
+        if not np.array_equal(first, second):
+            raise _Failure(
+                f"{desc} returned different arrays for two generators with the same seed "
+                f"{seed}. Likely mistake: a generator created inside the function "
+                "(np.random.default_rng() without a seed) instead of the rng argument."
+            )
+        if not random:
             return first
-        finally:
-            np.random.set_state(saved)  # noqa: NPY002
+        other = draw(seed + 7919)
+        if np.array_equal(first, other):
+            distinct = np.unique(first).size
+            if distinct == 1:
+                why = (
+                    f"every value is {_fmt(first.flat[0])}. Likely mistake: a constant array; "
+                    "random weights are needed to break the symmetry between units"
+                )
+            elif distinct <= 16:
+                why = (
+                    f"only {distinct} distinct values. Likely mistake: a constant or "
+                    "alternating pattern instead of random draws"
+                )
+            else:
+                why = (
+                    "the numbers do not come from rng. Likely mistake: a hard-coded answer, or "
+                    "a generator seeded inside the function (np.random.default_rng(42))"
+                )
+            raise _Failure(
+                f"{desc} returned the same array for seeds {seed} and {seed + 7919}: {why}."
+            )
+        return first
+    finally:
+        np.random.set_state(saved)  # noqa: NPY002
 
 
 # --------------------------------------------------------------------------------------------
@@ -1423,3 +1468,880 @@ def check_saturated_fraction(func: Callable, z: np.ndarray, threshold: float | N
     if named:
         lines.append("Likely mistake: " + "; or ".join(named) + ".")
     raise _Failure("\n".join(lines))
+
+
+# --------------------------------------------------------------------------------------------
+# ex05: gains, and the signal and the gradient through a deep network
+# --------------------------------------------------------------------------------------------
+
+#: The names ex05's ``calculate_gain`` knows: PyTorch's table (``torch.nn.init.calculate_gain``).
+GAIN_NAMES = (
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "selu",
+)
+
+#: The activations ex05's ``forward_stds`` and ``backward_stds`` support.
+DEEP_ACTIVATIONS = ("linear", "relu", "tanh", "sigmoid")
+
+#: Agreement asked of a deterministic per-layer std: relative, plus an absolute term relative to
+#: the root mean square of the layer's values (see :func:`check_forward_stds`).
+STD_RTOL = 1e-9
+STD_ATOL_OF_RMS = 1e-12
+
+#: A named mistake is recognised when it agrees with the answer to this relative precision (the
+#: variants are computed here, in their own rounding, so they are matched more loosely than the
+#: reference; a variant within 10 * STD_RTOL of the reference is never named).
+_VARIANT_RTOL = 1e-6
+
+#: Answers given so far in this kernel, per function: an answer that returns one of them for
+#: other inputs was hard-coded for an earlier (visible) test.
+_ASKED_ANSWERS: dict[str, list[list[float]]] = {}
+
+
+def _gain_variants(activation: str, param: float | None) -> dict[str, float]:
+    """What each named mistake returns for ``calculate_gain(activation, param)``."""
+    from .activations import SELU_SCALE
+
+    right = _initializers.calculate_gain(activation, param)
+    out: dict[str, float] = {}
+    if activation == "relu":
+        out["He's variance factor 2 instead of its square root: the gain multiplies the "
+            "standard deviation, so relu's gain is sqrt(2)"] = 2.0
+        out["the gain inverted, 1/sqrt(2)"] = 1.0 / right
+        out["relu treated as linear (gain 1)"] = 1.0
+    elif activation == "tanh":
+        out["tanh treated as linear (gain 1); PyTorch's table gives tanh 5/3"] = 1.0
+        out["the gain inverted, 3/5 instead of 5/3"] = 3.0 / 5.0
+        out["the gain squared, (5/3)**2: the gain multiplies the standard deviation"] = right**2
+    elif activation == "leaky_relu":
+        a = 0.01 if param is None else float(param)
+        out["a where a**2 is meant: the gain is sqrt(2 / (1 + a**2))"] = math.sqrt(2.0 / (1.0 + a))
+        out["the square root left out: 2 / (1 + a**2) is the variance factor, the gain its "
+            "square root"] = 2.0 / (1.0 + a * a)
+        out["the negative slope left out: sqrt(2) is relu's gain; leaky_relu's is "
+            "sqrt(2 / (1 + a**2)) with a = param, 0.01 when param is None"] = math.sqrt(2.0)
+        if param is not None:
+            out["param ignored: the default slope 0.01 used instead of the one given"] = (
+                math.sqrt(2.0 / (1.0 + 0.01**2))
+            )
+    elif activation == "selu":
+        out["gain 1 (LeCun's normal, which SELU networks use); PyTorch's table gives selu 3/4"] = (
+            1.0
+        )
+        out["the SELU scale lambda = 1.0507 as the gain; PyTorch's table gives selu 3/4"] = (
+            SELU_SCALE
+        )
+    elif activation == "sigmoid":
+        out["1 / sigmoid'(0) = 4; PyTorch's table gives sigmoid a gain of 1"] = 4.0
+        out["sigmoid'(0) = 1/4; PyTorch's table gives sigmoid a gain of 1"] = 0.25
+    return {m: v for m, v in out.items() if not _close(v, right)}
+
+
+@_public
+def check_gain(func: Callable, activation: str, param: float | None = None) -> None:
+    """``func(activation[, param])`` returns PyTorch's recommended gain for `activation`.
+
+    The reference is :func:`weightinit.initializers.calculate_gain` (1 for linear, conv* and
+    sigmoid; 5/3 for tanh; sqrt(2) for relu; sqrt(2 / (1 + a**2)) for leaky_relu, a = 0.01 by
+    default; 3/4 for selu), compared to 1e-9 relative: the values are exact constants, which any
+    float64 expression of them (``5 / 3``, ``math.sqrt(2)``) meets to 1e-15. Called without
+    `param` when it is None, to test the default. A failure names the mistake, or a rounded
+    constant (within 0.1%).
+    """
+    _own_code(func)
+    if activation not in GAIN_NAMES:
+        raise ValueError(f"activation must be one of {GAIN_NAMES}, got {activation!r}")
+    args = (activation,) if param is None else (activation, param)
+    desc = _describe_call(func, args, rng_arg=False)
+
+    def hint(exc: Exception) -> str:
+        if isinstance(exc, (KeyError, ValueError)) and activation in str(exc):
+            names = ", ".join(GAIN_NAMES)
+            return f" {_name(func)} must know every name of PyTorch's table: {names}."
+        return ""
+
+    got = _as_number(_call(func, args, desc, hint), desc)
+    right = _initializers.calculate_gain(activation, param)
+    if _close(got, right):
+        return
+    lines = [f"{desc} returned {got:.10g}; expected {right:.10g}."]
+    named = [m for m, v in _gain_variants(activation, param).items() if _close(got, v)]
+    if named:
+        lines.append("Likely mistake: " + "; or ".join(named) + ".")
+    elif abs(got - right) <= 1e-3 * abs(right):
+        lines.append(
+            "That is the gain rounded: write the exact expression (5 / 3, math.sqrt(2), "
+            "math.sqrt(2 / (1 + a**2))) rather than decimals, as PyTorch does."
+        )
+    raise _Failure("\n".join(lines))
+
+
+def _deep_problem(layer_sizes: Sequence[int], batch: int, weight_std: float | None,
+                  gain: float | None, seed: int
+                  ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """x ~ N(0, 1) of shape (batch, n_0); W_l ~ N(0, s_l**2) of shape (n_{l-1}, n_l), with
+    s_l = weight_std, or gain / sqrt(n_{l-1}); grad_output ~ N(0, 1) of shape (batch, n_L)."""
+    sizes = [int(n) for n in layer_sizes]
+    if len(sizes) < 2 or min(sizes) < 1 or batch < 2:
+        raise ValueError(f"need at least two positive widths and batch >= 2, got {layer_sizes}")
+    if (weight_std is None) == (gain is None):
+        raise ValueError("give exactly one of weight_std= and gain=")
+    gen = np.random.default_rng(seed)
+    x = gen.standard_normal((batch, sizes[0]))
+    weights = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+        s = float(weight_std) if weight_std is not None else float(gain) / math.sqrt(n_in)
+        weights.append(gen.normal(0.0, s, size=(n_in, n_out)))
+    return x, weights, gen.standard_normal((batch, sizes[-1]))
+
+
+def _deep_forward(x: np.ndarray, weights: Sequence[np.ndarray], act, transpose: bool = False
+                  ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """zs = [z_1..z_L] and hs = [h_0 = x, h_1..h_L]."""
+    zs, hs = [], [x]
+    for w in weights:
+        zs.append(hs[-1] @ (w.T if transpose else w))
+        hs.append(act.forward(zs[-1]))
+    return zs, hs
+
+
+def _deep_backward(weights: Sequence[np.ndarray], g: np.ndarray,
+                   slope: Callable[[int], np.ndarray], down: str = "dz", transpose: bool = True
+                   ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """Back-propagation with a pluggable slope (``slope(i)`` multiplies dL/dh of layer i + 1) and
+    what is passed down (``"dz"``, right, or ``"dh"``). Returns, per layer, dL/dz_l, dL/dh_l and
+    the gradient passed to the layer's input, dL/dh_{l-1}."""
+    depth = len(weights)
+    dzs: list = [None] * depth
+    dhs: list = [None] * depth
+    downs: list = [None] * depth
+    dh = g
+    for i in range(depth - 1, -1, -1):
+        dz = dh * slope(i)
+        dzs[i], dhs[i] = dz, dh
+        w = weights[i].T if transpose else weights[i]
+        dh = (dz if down == "dz" else dh) @ w
+        downs[i] = dh
+    return dzs, dhs, downs
+
+
+def _std_list(values: Sequence[np.ndarray], how: str = "std") -> list[float]:
+    if how == "var":
+        return [float(np.var(v)) for v in values]
+    if how == "ddof1":
+        return [float(np.std(v, ddof=1)) for v in values]
+    if how == "rms":
+        return [float(np.sqrt(np.mean(v * v))) for v in values]
+    if how == "units":
+        return [float(np.std(v, axis=0).mean()) for v in values]
+    return [float(np.std(v)) for v in values]
+
+
+def _forward_variants(x, weights, act) -> dict[str, list[float]]:
+    from .activations import get_activation
+
+    zs, hs = _deep_forward(x, weights, act)
+    outs = hs[1:]
+    right = _std_list(outs)
+    lin = _deep_forward(x, weights, get_activation("linear"))[1][1:]
+    out = {
+        "the std of the pre-activations z_l = h_{l-1} @ W_l instead of the outputs "
+        "h_l = act(z_l)": _std_list(zs),
+        "the activation left out: every layer computed as if linear": _std_list(lin),
+        "the activation left out of the last layer; here every layer applies it, the last one "
+        "included": _std_list([*outs[:-1], zs[-1]]),
+        "the variance (np.var) instead of the standard deviation": _std_list(outs, "var"),
+        "the list in reverse order, last layer first": right[::-1],
+        "the std of each layer's input h_{l-1} instead of its output h_l (std(x) first, the "
+        "last layer's output missing)": _std_list(hs[:-1]),
+        "np.std(h, ddof=1), the sample standard deviation; the exercise uses numpy's default "
+        "ddof=0": _std_list(outs, "ddof1"),
+        "the root mean square sqrt(mean(h**2)), which keeps the mean in; the standard deviation "
+        "subtracts it": _std_list(outs, "rms"),
+        "the mean of the per-unit stds, np.std(h, axis=0).mean(), instead of the std over all "
+        "entries of h_l": _std_list(outs, "units"),
+    }
+    if all(w.shape[0] == w.shape[1] for w in weights):
+        out["W_l.T instead of W_l (h @ W.T, or W @ h in the lecture's notation): a weight of "
+            "shape (n_{l-1}, n_l) acts as h @ W"] = _std_list(
+                _deep_forward(x, weights, act, transpose=True)[1][1:]
+            )
+    return out
+
+
+def _backward_variants(x, weights, act, g) -> dict[str, list[float]]:
+    from .activations import get_activation
+
+    zs, hs = _deep_forward(x, weights, act)
+    dzs, dhs, downs = _deep_backward(weights, g, lambda i: act.derivative(zs[i]))
+    right = _std_list(dzs)
+    lin_zs = _deep_forward(x, weights, get_activation("linear"))[0]
+    out = {
+        "the list in reverse order: the backward pass meets layer L first, so store each std "
+        "at its layer's index (or reverse the list at the end)": right[::-1],
+        "the activation's derivative left out: dL/dz_l = dL/dh_l * act'(z_l)": _std_list(
+            _deep_backward(weights, g, lambda i: 1.0)[0]
+        ),
+        "the derivative taken at h_l = act(z_l) instead of at z_l: act'(h_l) where act'(z_l) is "
+        "meant (for tanh, 1 - h**2 is act'(z) written with h; 1 - tanh(h)**2 is not)": _std_list(
+            _deep_backward(weights, g, lambda i: act.derivative(hs[i + 1]))[0]
+        ),
+        "the activation's value act(z_l) multiplied in where its slope act'(z_l) is meant":
+            _std_list(_deep_backward(weights, g, lambda i: act.forward(zs[i]))[0]),
+        "the std of dL/dh_l, before the multiplication by act'(z_l), instead of dL/dz_l":
+            _std_list(dhs),
+        "the std of dL/dh_{l-1} = dL/dz_l @ W_l.T, the gradient passed down to the layer's "
+        "input, instead of dL/dz_l": _std_list(downs),
+        "the derivative used for the recorded std but not passed down: dL/dh_{l-1} is "
+        "dL/dz_l @ W_l.T, not dL/dh_l @ W_l.T": _std_list(
+            _deep_backward(weights, g, lambda i: act.derivative(zs[i]), down="dh")[0]
+        ),
+        "the forward pass without the activation (h_l = z_l), so act'(z_l) is taken at the "
+        "wrong z_l": _std_list(
+            _deep_backward(weights, g, lambda i: act.derivative(lin_zs[i]))[0]
+        ),
+        "the variance (np.var) instead of the standard deviation": _std_list(dzs, "var"),
+        "np.std(dz, ddof=1), the sample standard deviation; the exercise uses numpy's default "
+        "ddof=0": _std_list(dzs, "ddof1"),
+    }
+    if all(w.shape[0] == w.shape[1] for w in weights):
+        out["W_l where W_l.T is meant: the gradient passes down as dL/dz_l @ W_l.T"] = _std_list(
+            _deep_backward(weights, g, lambda i: act.derivative(zs[i]), transpose=False)[0]
+        )
+    return out
+
+
+def _stds_close(got: Sequence[float], want: Sequence[float], rtol: float,
+                scale: Sequence[float] | None = None) -> bool:
+    if len(got) != len(want):
+        return False
+    for i, (a, b) in enumerate(zip(got, want, strict=True)):
+        tol = rtol * abs(b) + (STD_ATOL_OF_RMS * scale[i] if scale is not None else 0.0)
+        if not abs(a - b) <= max(tol, 1e-300):
+            return False
+    return True
+
+
+def _as_std_list(result: object, desc: str) -> list[float]:
+    """The student's answer as a list of floats, or a message saying what it is instead."""
+    if result is None:
+        raise _Failure(f"{desc} returned None. Likely mistake: no `return` of the list.")
+    if isinstance(result, np.ndarray):
+        if result.ndim != 1:
+            raise _Failure(
+                f"{desc} returned an array of shape {result.shape}; expected a list with one "
+                "number per layer (np.std(h) with no axis gives one number for a whole layer)."
+            )
+        result = list(result)
+    if not isinstance(result, (list, tuple)):
+        raise _Failure(
+            f"{desc} returned {type(result).__name__}; expected a list with one float per layer."
+        )
+    values = []
+    for i, v in enumerate(result):
+        if isinstance(v, np.ndarray) and v.ndim == 0:
+            v = v[()]
+        if isinstance(v, np.ndarray):
+            raise _Failure(
+                f"{desc}: entry {i} of the list is an array of shape {v.shape}, not a number. "
+                "Likely mistake: np.std(h, axis=0) (one std per unit); the std of a layer is over "
+                "all its entries, np.std(h)."
+            )
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (numbers.Real, np.floating)):
+            raise _Failure(
+                f"{desc}: entry {i} of the list is {v!r} of type {type(v).__name__}; expected a "
+                "float."
+            )
+        values.append(float(v))
+    bad = [i for i, v in enumerate(values) if not math.isfinite(v)]
+    if bad:
+        raise _Failure(
+            f"{desc}: entry {bad[0]} of the list is {values[bad[0]]}. Likely mistake: an "
+            "overflow, e.g. tanh written with np.exp(2 * z) for a large z; np.tanh, "
+            "1 / (1 + np.exp(-z)) and scipy.special.expit stay finite."
+        )
+    return values
+
+
+def _fmt_list(values: Sequence[float], digits: int = 4) -> str:
+    return "[" + ", ".join(f"{float(v):.{digits}g}" for v in values) + "]"
+
+
+def _length_hint(got: list[float], right: list[float], extra: dict[str, list[float]]) -> str:
+    depth = len(right)
+    for name, values in extra.items():
+        if _stds_close(got, values, _VARIANT_RTOL):
+            return f" Likely mistake: {name}."
+    if len(got) == depth - 1:
+        if _stds_close(got, right[:-1], _VARIANT_RTOL):
+            return " Likely mistake: the last layer left out (a loop that stops one layer early)."
+        if _stds_close(got, right[1:], _VARIANT_RTOL):
+            return " Likely mistake: the first layer left out (weights[1:], or range(1, L))."
+        return " One value short: does the loop skip a layer?"
+    if len(got) == depth + 1:
+        return " One value too many: the list has one entry per layer, layer 1 to layer L."
+    return ""
+
+
+def _inputs_changed(given: dict[str, object], kept: dict[str, object]) -> str | None:
+    """What the student's function changed in place among its inputs, if anything."""
+    for name, original in kept.items():
+        now = given[name]
+        if isinstance(original, list):
+            if not isinstance(now, list) or len(now) != len(original):
+                return f"the length of the list {name} (.pop(), .append() or del)"
+            for i, (a, b) in enumerate(zip(now, original, strict=True)):
+                if isinstance(a, np.ndarray) and a.shape == b.shape and np.array_equal(a, b):
+                    continue
+                if any(isinstance(a, np.ndarray) and a.shape == c.shape and np.array_equal(a, c)
+                       for c in original):
+                    return (
+                        f"the order of the list {name} (weights.reverse() reverses the caller's "
+                        "list; use reversed(weights) or weights[::-1])"
+                    )
+                return f"the values of {name}[{i}]"
+        elif not np.array_equal(now, original):
+            return f"the values of {name}"
+    return None
+
+
+def _deep_hint(fname: str, backward: bool) -> Callable[[Exception], str]:
+    def hint(exc: Exception) -> str:
+        text = str(exc)
+        if isinstance(exc, KeyError) or (
+            isinstance(exc, ValueError) and any(a in text for a in DEEP_ACTIVATIONS)
+        ):
+            return f" {fname} must support the activations {', '.join(DEEP_ACTIVATIONS)}."
+        if isinstance(exc, ValueError) and ("matmul" in text or "aligned" in text):
+            if backward:
+                return (
+                    " Likely mistake: W_l where W_l.T is meant. The gradient passes down as "
+                    "dL/dh_{l-1} = dL/dz_l @ W_l.T, shapes (batch, n_l) @ (n_l, n_{l-1}); the "
+                    "forward pass is h_{l-1} @ W_l with W_l of shape (n_{l-1}, n_l)."
+                )
+            return (
+                " Likely mistake: the weight's orientation. W_l has shape (n_{l-1}, n_l) and "
+                "acts as z_l = h_{l-1} @ W_l (not W_l @ h, not h @ W_l.T)."
+            )
+        if isinstance(exc, ValueError) and "broadcast" in text:
+            return (
+                " Likely mistake: a gradient paired with another layer's z: dL/dz_l = dL/dh_l * "
+                "act'(z_l) uses the z_l of the same layer (an index off by one?)."
+            )
+        return ""
+
+    return hint
+
+
+def _check_deep(func: Callable, backward: bool, activation: str, layer_sizes: Sequence[int],
+                weight_std: float | None, gain: float | None, batch: int, seed: int) -> None:
+    from .activations import get_activation
+
+    _own_code(func)
+    if activation not in DEEP_ACTIVATIONS:
+        raise ValueError(f"activation must be one of {DEEP_ACTIVATIONS}, got {activation!r}")
+    act = get_activation(activation)
+    x, weights, g = _deep_problem(layer_sizes, batch, weight_std, gain, seed)
+    kept: dict[str, object] = {"x": x, "weights": weights}
+    if backward:
+        kept["grad_output"] = g
+    given = {k: ([w.copy() for w in v] if isinstance(v, list) else v.copy())
+             for k, v in kept.items()}
+    args = tuple(given[k] for k in ("x", "weights")) + (activation,)
+    if backward:
+        args = (*args, given["grad_output"])
+    shapes = ", ".join(str(w.shape) for w in weights)
+    desc = (
+        f"{_name(func)}(x, weights, {activation!r}{', grad_output' if backward else ''}) with x "
+        f"of shape {x.shape} and weights of shapes {shapes}"
+    )
+    with np.errstate(all="ignore"):
+        result = _call(func, args, desc, _deep_hint(_name(func), backward))
+    changed = _inputs_changed(given, kept)
+    if changed:
+        raise _Failure(
+            f"{desc} changed {changed} in place. Likely mistake: in-place arithmetic "
+            "on the caller's arrays (x -= ..., W *= ..., grad_output *= ..., np.maximum(x, 0, "
+            "out=x)) or weights.reverse(); compute new arrays (h = h @ W) and loop with "
+            "reversed(...)."
+        )
+    got = _as_std_list(result, desc)
+    with np.errstate(all="ignore"):
+        if backward:
+            right = propagation.backward_stds(x, weights, act, g)
+            zs = _deep_forward(x, weights, act)[0]
+            dzs, _, downs = _deep_backward(weights, g, lambda i: act.derivative(zs[i]))
+            scale = _std_list(dzs, "rms")
+            variants = _backward_variants(x, weights, act, g)
+            extra = {
+                "the gradient with respect to the input x, dL/dh_0, included: the list holds "
+                "dL/dz_1, ..., dL/dz_L": [*right, float(np.std(downs[0]))],
+                "the gradient with respect to the input x, dL/dh_0, included first: the list "
+                "holds dL/dz_1, ..., dL/dz_L": [float(np.std(downs[0])), *right],
+                "grad_output = dL/dh_L included: the list holds dL/dz_1, ..., dL/dz_L":
+                    [*right, float(np.std(g))],
+            }
+            reference = "weightinit.propagation.backward_stds"
+            what = "on the same x, weights and grad_output"
+        else:
+            right = propagation.forward_stds(x, weights, act)
+            hs = _deep_forward(x, weights, act)[1]
+            scale = _std_list(hs[1:], "rms")
+            variants = _forward_variants(x, weights, act)
+            extra = {
+                "the input layer included: std(x) = std(h_0) first; the list holds h_1, ..., h_L":
+                    [float(np.std(x)), *right],
+            }
+            reference = "weightinit.propagation.forward_stds"
+            what = "on the same x and weights"
+    key = _name(func) + (".backward" if backward else ".forward")
+    earlier = _ASKED_ANSWERS.setdefault(key, [])
+    depth = len(right)
+    if len(got) != depth:
+        raise _Failure(
+            f"{desc} returned {len(got)} values; expected {depth}, one per layer (layer 1 to "
+            f"layer {depth})." + _length_hint(got, right, extra)
+        )
+    if _stds_close(got, right, STD_RTOL, scale):
+        if right not in earlier:
+            earlier.append(right)
+        return
+    rel = [abs(a - b) / abs(b) if b else math.inf for a, b in zip(got, right, strict=True)]
+    first = next(i for i, (a, b) in enumerate(zip(got, right, strict=True))
+                 if not _stds_close([a], [b], STD_RTOL, [scale[i]]))
+    digits = 4 if max(rel) > 1e-3 else 10  # enough digits to see the difference
+    lines = [
+        f"{desc} returned {_fmt_list(got, digits)}; expected {_fmt_list(right, digits)} "
+        f"({reference} {what}; "
+        f"a correct answer agrees to {STD_RTOL:g} relative, float64 rounding). The first layer "
+        f"that differs is layer {first + 1}, by {_fmt(rel[first])} relative."
+    ]
+    named = [
+        name for name, values in variants.items()
+        if _stds_close(got, values, _VARIANT_RTOL)
+        and not _stds_close(values, right, 10 * STD_RTOL)
+    ]
+    if named:
+        lines.append("Likely mistake: " + "; or ".join(named) + ".")
+    elif any(_stds_close(got, e, STD_RTOL) for e in earlier if e != right):
+        lines.append(
+            "That is the answer of an earlier test, for other inputs: is it hard-coded for the "
+            "visible test?"
+        )
+    elif max(rel) < 1e-4:
+        lines.append(
+            "Your numbers are close but not equal to float64 precision: float32 arithmetic "
+            "somewhere, or a slightly different formula for the standard deviation?"
+        )
+    raise _Failure("\n".join(lines))
+
+
+@_public
+def check_forward_stds(func: Callable, activation: str, layer_sizes: Sequence[int], *,
+                       weight_std: float | None = None, gain: float | None = None,
+                       batch: int = 200, seed: int = 0) -> None:
+    """``func(x, weights, activation)`` returns ``[std(h_1), ..., std(h_L)]``.
+
+    The checker draws ``x ~ N(0, 1)`` of shape ``(batch, n_0)`` and ``W_l`` of shape
+    ``(n_{l-1}, n_l)`` from N(0, weight_std**2) or N(0, gain**2 / n_{l-1}) with ``seed``, gives
+    the student's function copies, and compares its list with
+    :func:`weightinit.propagation.forward_stds` on the same arrays.
+
+    Why no sampling band: given x and the weights the answer is a deterministic number per
+    layer, so a correct implementation differs from the reference only by floating-point
+    rounding: a matrix product summed in another order (einsum, a loop over rows), another
+    formula for the activation (``1 / (1 + exp(-z))`` for ``expit``), another two-pass std. Each
+    contributes a relative error of a few ``eps = 2.2e-16`` per operation, grown at most by the
+    width and the depth; ``tests/test_checks.py`` measures the worst case over correct variants
+    on every configuration the notebooks use (below 1e-11), so ``STD_RTOL = 1e-9`` leaves a
+    margin of 100 or more. The absolute term ``STD_ATOL_OF_RMS * rms(h_l)`` covers a layer
+    whose std is tiny next to its mean (a sigmoid stuck near 0.5), where rounding of the values
+    themselves, ``eps * |h|``, is what limits the std. Every named mistake moves some layer's
+    std by more than 1e-7 relative on every configuration the notebooks use (also tested; most
+    by 1e-5 or more), a hundred times the tolerance.
+
+    Also fails when the function changes x or the weights in place, returns the wrong number
+    of values (the input layer included, a layer skipped), or returns an earlier test's answer.
+    """
+    _check_deep(func, False, activation, layer_sizes, weight_std, gain, batch, seed)
+
+
+@_public
+def check_backward_stds(func: Callable, activation: str, layer_sizes: Sequence[int], *,
+                        weight_std: float | None = None, gain: float | None = None,
+                        batch: int = 200, seed: int = 0) -> None:
+    """``func(x, weights, activation, grad_output)`` returns ``[std(dL/dz_1), ...,
+    std(dL/dz_L)]``, layer 1 first.
+
+    As :func:`check_forward_stds`, with ``grad_output = dL/dh_L ~ N(0, 1)`` of shape
+    ``(batch, n_L)`` drawn after the weights, against
+    :func:`weightinit.propagation.backward_stds`. The named mistakes include the reversed list,
+    the derivative left out or taken at h instead of z, W where W.T is meant (by value on square
+    layers, by the shape error otherwise), and the std of dL/dh instead of dL/dz.
+    """
+    _check_deep(func, True, activation, layer_sizes, weight_std, gain, batch, seed)
+
+
+# --------------------------------------------------------------------------------------------
+# ex06: init_mlp, its schemes, and the symmetry that zeros never break
+# --------------------------------------------------------------------------------------------
+
+#: ex06's schemes (the same as :data:`weightinit.training.SCHEMES`).
+MLP_SCHEMES = ("zeros", "small", "large", "xavier", "he")
+
+_SCHEME_LAW = {
+    "small": "N(0, 0.01**2)",
+    "large": "N(0, 10**2)",
+    "xavier": "N(0, 2 / (n_in + n_out))",
+    "he": "N(0, 2 / n_in)",
+}
+
+
+def _scheme_var(scheme: str, n_in: float, n_out: float) -> float:
+    if scheme == "small":
+        return training.SMALL_STD**2
+    if scheme == "large":
+        return training.LARGE_STD**2
+    if scheme == "xavier":
+        return 2.0 / (n_in + n_out)
+    if scheme == "he":
+        return 2.0 / n_in
+    raise ValueError(f"scheme must be one of {MLP_SCHEMES[1:]}, got {scheme!r}")
+
+
+def mlp_target(layer_sizes: Sequence[int], layer: int, scheme: str) -> Target:
+    """The target of layer `layer` (1-based) of ``init_mlp(layer_sizes, scheme, rng)`` and its
+    named mistakes (variance ratios), for a random scheme.
+
+    The mistakes: every other scheme's rule; for "he", 1/n_in (LeCun's), the next layer's
+    width n_out (the forum's "nodes in the next layer"), (n_in + n_out)/2; for "xavier",
+    1/(n_in + n_out) (the factor 2 dropped), 1/n_in, 2/n_out; for both, the input width n_0 used
+    for every layer, the variance used as the std, no scaling; for "small" and "large", the
+    number used as a variance instead of a std, the std squared, and no scaling.
+    """
+    sizes = [int(n) for n in layer_sizes]
+    n_in, n_out = sizes[layer - 1], sizes[layer]
+    var = _scheme_var(scheme, n_in, n_out)
+    law = (
+        f"{_SCHEME_LAW[scheme]} with n_in = {n_in}, n_out = {n_out}: variance {_fmt(var)}, "
+        f"std {_fmt(math.sqrt(var))}"
+    )
+    mistakes: list[tuple[str, float]] = [
+        (f"the {other!r} rule {_SCHEME_LAW[other]} where {scheme!r} is asked",
+         _scheme_var(other, n_in, n_out) / var)
+        for other in MLP_SCHEMES[1:]
+        if other != scheme
+    ]
+    if scheme == "he":
+        mistakes += [
+            ("1/n_in where He uses 2/n_in (LeCun's variance, not He's)", 0.5),
+            ("n_out, the number of units in the next layer, where He uses n_in, the number of "
+             "inputs of each unit (fan_out where fan_in is meant)", n_in / n_out),
+            ("(n_in + n_out)/2 where He uses n_in (fan_avg where fan_in is meant)",
+             2.0 * n_in / (n_in + n_out)),
+        ]
+    elif scheme == "xavier":
+        mistakes += [
+            ("1/(n_in + n_out), Glorot's factor 2 dropped", 0.5),
+            ("1/n_in (LeCun's variance) where Glorot averages the fans",
+             (n_in + n_out) / (2 * n_in)),
+            ("2/n_out, only the fan-out", (n_in + n_out) / n_out),
+        ]
+    if scheme == "he" and layer > 1:
+        mistakes.append(
+            ("the input width n_0 as every layer's fan-in, instead of the layer's own n_in",
+             n_in / sizes[0])
+        )
+    if scheme in ("xavier", "he"):
+        mistakes += [
+            ("the variance used as the standard deviation (std = 2/n, not sqrt(2/n))", var),
+            ("no scaling at all (the unit variance of standard_normal)", 1.0 / var),
+        ]
+    else:
+        std = math.sqrt(var)
+        mistakes += [
+            (f"{_fmt(std)} used as the variance (rng.normal's second argument is the std)",
+             std / var),
+            (f"the variance used as the std ({_fmt(var)} instead of {_fmt(std)})", var),
+            ("no scaling at all (the unit variance of standard_normal)", 1.0 / var),
+        ]
+    kept: list[tuple[str, float]] = []
+    for m, r in mistakes:
+        if abs(math.log(r)) > math.log(1.01) and not any(
+            abs(math.log(r / r2)) <= math.log(1.01) for _, r2 in kept
+        ):
+            kept.append((m, r))
+    return Target(law=law, std=math.sqrt(var), family="normal", mistakes=tuple(kept))
+
+
+def _mlp_sizes(layer_sizes: Sequence[int]) -> list[int]:
+    sizes = [int(n) for n in layer_sizes]
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"layer_sizes must hold at least two positive widths, got {layer_sizes}")
+    return sizes
+
+
+def _as_params(result: object, sizes: list[int], desc: str, key: str
+               ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The student's parameters as a list of float64 (W, b) copies, or a message naming what
+    was returned instead."""
+    depth = len(sizes) - 1
+    if result is None:
+        raise _Failure(f"{desc} returned None. Likely mistake: no `return params`.")
+    if isinstance(result, dict):
+        raise _Failure(
+            f"{desc} returned a dict; expected a list of (W, b) pairs, one per layer, e.g. "
+            "params.append((W, b)) in the loop over layers."
+        )
+    if isinstance(result, np.ndarray) or not isinstance(result, (list, tuple)):
+        raise _Failure(
+            f"{desc} returned {type(result).__name__}; expected a list of (W, b) pairs, one per "
+            "layer."
+        )
+    if (
+        len(result) == 2
+        and all(isinstance(part, (list, tuple)) and len(part) == depth for part in result)
+        and all(isinstance(a, np.ndarray) for part in result for a in part)
+        and all(a.ndim == 2 for a in result[0])
+        and all(a.ndim == 1 for a in result[1])
+    ):
+        raise _Failure(
+            f"{desc} returned two lists (the weights, then the biases); expected one list of "
+            "(W, b) pairs, one per layer: list(zip(weights, biases))."
+        )
+    if len(result) != depth:
+        hint = ""
+        if len(result) == depth + 1:
+            hint = (
+                f" Likely mistake: one pair per width. {len(sizes)} widths make {depth} layers: "
+                "layer l maps n_{l-1} inputs to n_l units, for l = 1..L."
+            )
+        elif len(result) == depth - 1:
+            hint = " Likely mistake: the loop over layers stops one layer early (or starts late)."
+        items = f"{len(result)} item" + ("" if len(result) == 1 else "s")
+        raise _Failure(
+            f"{desc} returned {items}; expected {depth}, one (W, b) pair per layer for "
+            f"layer_sizes {sizes}.{hint}"
+        )
+    params = []
+    for i, pair in enumerate(result):
+        n_in, n_out = sizes[i], sizes[i + 1]
+        where = f"{desc}, layer {i + 1}"
+        if isinstance(pair, np.ndarray):
+            raise _Failure(
+                f"{where}: got a bare array of shape {pair.shape}; expected a pair (W, b), with "
+                f"b = np.zeros({n_out})."
+            )
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise _Failure(
+                f"{where}: got {type(pair).__name__}; expected a pair (W, b), a tuple of two "
+                "arrays."
+            )
+        w = _as_array(pair[0], f"{where}'s W")
+        if w.shape != (n_in, n_out):
+            asked_before = [s for s in _ASKED_SHAPES.get(key, []) if s != (n_in, n_out)]
+            raise _Failure(
+                f"{where}: W has shape {w.shape}; expected (n_{{l-1}}, n_l) = ({n_in}, {n_out})."
+                + _shape_hint(w.shape, (n_in, n_out), asked_before)
+            )
+        w = _array_stage(w, (n_in, n_out), f"{where}'s W", key)
+        b_raw = pair[1]
+        if not isinstance(b_raw, np.ndarray):
+            raise _Failure(
+                f"{where}'s b is {type(b_raw).__name__}; expected a float64 array of shape "
+                f"({n_out},): np.zeros({n_out})."
+            )
+        b = np.array(b_raw, copy=True)
+        if b.shape != (n_out,):
+            if b.shape in ((n_out, 1), (1, n_out)):
+                hint = f" b must be 1-D, np.zeros({n_out}), not a column or a row."
+            elif b.shape == (n_in,):
+                hint = (
+                    " Likely mistake: one bias per input; a layer has one bias per unit, n_l = "
+                    f"{n_out}."
+                )
+            else:
+                hint = ""
+            raise _Failure(f"{where}'s b has shape {b.shape}; expected ({n_out},).{hint}")
+        if b.dtype != np.float64:
+            raise _Failure(
+                f"{where}'s b has dtype {b.dtype}; expected float64 (np.zeros(n) already is; an "
+                "integer bias cannot take the fractional steps of gradient descent)."
+            )
+        if not np.all(np.isfinite(b)):
+            raise _Failure(f"{where}'s b holds NaN or inf.")
+        params.append((w, b))
+    return params
+
+
+def _mlp_call(func: Callable, sizes: list[int], scheme: str, seed: int
+              ) -> tuple[list[tuple[np.ndarray, np.ndarray]], str]:
+    given = list(sizes)
+    desc = _describe_call(func, (given, scheme), rng_arg=True)
+    key = _name(func) + " W"
+    result = _call(func, (given, scheme, np.random.default_rng(seed)), desc)
+    params = _as_params(result, sizes, desc, key)
+    asked = _ASKED_SHAPES.setdefault(key, [])
+    for w, _ in params:
+        if w.shape not in asked:
+            asked.append(w.shape)
+    return params, desc
+
+
+@_public
+def check_init_mlp_shapes(func: Callable, layer_sizes: Sequence[int], scheme: str,
+                          seed: int = 0) -> None:
+    """``func(layer_sizes, scheme, rng)`` returns a list of ``(W, b)`` pairs, one per layer, W of
+    shape ``(n_{l-1}, n_l)`` (not transposed) and b of shape ``(n_l,)``, float64 and finite; and
+    another set of sizes gets its own shapes (an answer hard-coded for the visible test fails).
+    """
+    _own_code(func)
+    sizes = _mlp_sizes(layer_sizes)
+    _mlp_call(func, sizes, scheme, seed)
+    _mlp_call(func, [n + 1 for n in sizes], scheme, seed + 1)
+
+
+@_public
+def check_init_mlp_biases(func: Callable, layer_sizes: Sequence[int], seed: int = 0) -> None:
+    """Every scheme of ``func(layer_sizes, scheme, rng)`` starts every bias at exactly zero."""
+    _own_code(func)
+    sizes = _mlp_sizes(layer_sizes)
+    for scheme in MLP_SCHEMES:
+        params, desc = _mlp_call(func, sizes, scheme, seed)
+        for i, (_, b) in enumerate(params, start=1):
+            if not np.any(b):
+                continue
+            if np.ptp(b) == 0:
+                what = (
+                    f"every bias is {_fmt(b[0])}. Likely mistake: a constant bias (0.01 is an "
+                    "old ReLU habit); here biases start at zero for every scheme"
+                )
+            else:
+                what = (
+                    f"the biases are random (std {_fmt(b.std())}). Likely mistake: biases drawn "
+                    "like the weights; the random weights already make the units differ, so "
+                    "biases start at zero for every scheme"
+                )
+            raise _Failure(f"{desc}: in layer {i}, {what}: b = np.zeros(n_l).")
+
+
+@_public
+def check_init_mlp_variance(func: Callable, layer_sizes: Sequence[int], scheme: str,
+                            seed: int = 0) -> None:
+    """Each layer's weights of ``func(layer_sizes, scheme, rng)`` follow the scheme.
+
+    "zeros": every weight exactly 0. The random schemes, layer by layer: no pattern (constant,
+    repeated rows or columns), mean 0 and variance equal to the scheme's (bands at ALPHA from
+    the normal's sampling distribution: exact for the normal draws the exercise asks for, and
+    conservative for draws with lighter tails, whose sample variance varies less), neighbours
+    independent. A failure names the mistake whose variance ratio matches (:func:`mlp_target`).
+    The rng checks are separate (:func:`check_init_mlp_rng`), so an answer that uses the global
+    ``np.random`` still gets credit for the right variances.
+    """
+    _own_code(func)
+    sizes = _mlp_sizes(layer_sizes)
+    if scheme not in MLP_SCHEMES:
+        raise ValueError(f"scheme must be one of {MLP_SCHEMES}, got {scheme!r}")
+    params, desc = _mlp_call(func, sizes, scheme, seed)
+    for i, (w, _) in enumerate(params, start=1):
+        where = f"{desc}, layer {i}'s W {w.shape}"
+        if scheme == "zeros":
+            nonzero = int(np.count_nonzero(w))
+            if nonzero:
+                raise _Failure(
+                    f"{where} has {nonzero} nonzero weights (largest |w| = "
+                    f"{_fmt(np.abs(w).max())}); 'zeros' means every weight exactly 0. Likely "
+                    "mistake: tiny random weights or a constant instead of np.zeros; the point "
+                    "of the scheme is to show what happens when every unit starts the same."
+                )
+            continue
+        target = mlp_target(sizes, i, scheme)
+        _pattern_stage(w, 0.0, where)
+        _mean_stage(w, target, where)
+        _variance_stage(w, target, where)
+        _independence_stage(w, 0.0, where)
+
+
+@_public
+def check_init_mlp_rng(func: Callable, layer_sizes: Sequence[int], scheme: str,
+                       seed: int = 0) -> None:
+    """``func(layer_sizes, scheme, rng)`` draws every number from `rng`: the same seed gives
+    the same parameters, another seed others (except for "zeros"), and NumPy's global random
+    state is neither read nor changed."""
+    _own_code(func)
+    sizes = _mlp_sizes(layer_sizes)
+    desc = _describe_call(func, (sizes, scheme), rng_arg=True)
+
+    def draw(s: int) -> np.ndarray:
+        params, _ = _mlp_call(func, sizes, scheme, s)
+        return np.concatenate([np.concatenate([w.ravel(), b]) for w, b in params])
+
+    _rng_stage(draw, desc, seed, random=scheme != "zeros")
+
+
+@_public
+def check_init_mlp_symmetry(func: Callable, layer_sizes: Sequence[int], hidden: str = "tanh",
+                            epochs: int = 20, seed: int = 0) -> None:
+    """Trained for a few steps, the "zeros" network keeps identical hidden units and the "he"
+    network does not.
+
+    ``func(layer_sizes, scheme, rng)``'s parameters (``layer_sizes`` from 2 inputs to 1 or 2
+    outputs) are trained with :func:`weightinit.training.train` (full-batch gradient descent,
+    learning rate 0.5, `epochs` steps) on :func:`weightinit.datasets.circles` (200 points), and
+    :func:`weightinit.training.unit_spread` measures how different each hidden layer's units
+    are. From zero weights every hidden unit of a layer computes the same value and receives the
+    same gradient, so the spread stays exactly 0 (it is allowed 1e-12 of the parameters' scale,
+    rounding); He's random weights make it positive from the start.
+    """
+    _own_code(func)
+    sizes = _mlp_sizes(layer_sizes)
+    if len(sizes) < 3 or sizes[0] != 2 or sizes[-1] not in (1, 2):
+        raise ValueError(
+            "layer_sizes must go from 2 inputs through hidden layers to 1 or 2 outputs, got "
+            f"{sizes}"
+        )
+    X, y = datasets.circles(200, noise=0.05, rng=seed)
+    for scheme in ("zeros", "he"):
+        params, desc = _mlp_call(func, sizes, scheme, seed)
+        before = training.unit_spread(params)
+        with np.errstate(all="ignore"):
+            result = training.train(X, y, params, hidden=hidden, lr=0.5, epochs=epochs)
+        after = training.unit_spread(result.params)
+        scale = max(1.0, max(float(np.abs(a).max()) for pair in result.params for a in pair))
+        story = (
+            f"after {epochs} steps of gradient descent on the circles data ({hidden} hidden "
+            "units)"
+        )
+        if scheme == "zeros":
+            for i, (s0, s1) in enumerate(zip(before, after, strict=True), start=1):
+                if s1 > 1e-12 * scale:
+                    start = (
+                        f"They differ already before training (by {_fmt(s0)}): your 'zeros' "
+                        "parameters are not all equal"
+                        if s0 > 1e-12 * scale
+                        else "They were equal at the start"
+                    )
+                    raise _Failure(
+                        f"{desc}: {story}, the units of hidden layer {i} differ by up to "
+                        f"{_fmt(s1)}; from zero weights they must stay identical (each unit "
+                        f"computes the same value and gets the same gradient). {start}. Likely "
+                        "mistake: the 'zeros' scheme draws or adds random numbers."
+                    )
+        else:
+            for i, s1 in enumerate(after, start=1):
+                if s1 == 0.0:
+                    raise _Failure(
+                        f"{desc}: {story}, the units of hidden layer {i} are still identical; "
+                        "'he' must give every unit its own random weights. Likely mistake: one "
+                        "random column repeated for every unit, or a constant."
+                    )

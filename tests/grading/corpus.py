@@ -2,10 +2,12 @@
 
 Each entry says which function of which assignment a student wrote differently, the code they
 wrote (the body that replaces ``### BEGIN SOLUTION`` ... ``### END SOLUTION``, or with
-``whole_cell=True`` the whole cell), and, for a mistake, a fragment of the message the failed
-test must show. :func:`build_submissions` packs the entries into student notebooks (several
-independent functions per notebook, so the corpus runs in a few dozen notebooks) starting from
-the released notebook, as a student would.
+``whole_cell=True`` the whole cell, or with ``patch`` a few lines of the solution's body changed),
+and, for a mistake, a fragment of the message the failed test must show. :func:`pack` groups the
+entries into student notebooks (several independent functions per notebook, and several patches
+of one function when they touch different test cells, so the corpus runs in a few dozen
+notebooks), and :func:`student_notebook` writes each one starting from the released notebook, as a
+student would.
 """
 
 from __future__ import annotations
@@ -18,7 +20,14 @@ from pathlib import Path
 
 import nbformat
 
-ASSIGNMENTS = ("ex01-scaling", "ex02-sums", "ex03-initializers", "ex04-variance-scaling")
+ASSIGNMENTS = (
+    "ex01-scaling",
+    "ex02-sums",
+    "ex03-initializers",
+    "ex04-variance-scaling",
+    "ex05-deep-signal",
+    "ex06-training",
+)
 
 #: Functions that other functions of the same assignment call: a changed callee changes its
 #: callers' results too, so an entry for one of these gets a notebook of its own.
@@ -36,17 +45,35 @@ class Entry:
     code: str
     expect: str | None = None  # a fragment of the failure message; None for a correct variant
     whole_cell: bool = False
+    #: (old, new) replacements in the solution's body, instead of `code`; each `old` occurs once.
+    patch: tuple[tuple[str, str], ...] = ()
+    #: The test cells (grade ids) the entry may fail; empty: every test of its function.
+    cells: tuple[str, ...] = ()
+
+    @property
+    def touches(self) -> tuple[str, ...]:
+        """Grade ids, or function names standing for all their tests, that the entry may fail."""
+        return self.cells or (self.function,)
 
 
 def _mistake(name, assignment, function, expect, code, whole_cell=False):
     return Entry(name, assignment, function, textwrap.dedent(code).strip("\n"), expect, whole_cell)
 
 
+def _patch(name, assignment, function, expect, cells, *replacements):
+    """A mistake made by changing a few lines of the solution: `replacements` are (old, new)
+    pairs of the solution's (dedented) body; `cells` the test cells it may fail (all of the
+    function's when empty)."""
+    pairs = tuple((textwrap.dedent(o).strip("\n"), textwrap.dedent(n).strip("\n"))
+                  for o, n in replacements)
+    return Entry(name, assignment, function, "", expect, patch=pairs, cells=tuple(cells))
+
+
 def _variant(name, assignment, function, code, whole_cell=False):
     return Entry(name, assignment, function, textwrap.dedent(code).strip("\n"), None, whole_cell)
 
 
-E1, E2, E3, E4 = ASSIGNMENTS
+E1, E2, E3, E4, E5, E6 = ASSIGNMENTS
 
 # ---------------------------------------------------------------------------------------------
 # Wrong submissions: mistake -> code -> message fragment
@@ -343,6 +370,208 @@ MISTAKES = [
         from weightinit import variance_scaling as library_variance_scaling
         return library_variance_scaling(shape, scale, mode, distribution, rng)
     """),
+    # ex05-deep-signal: calculate_gain
+    _patch("relu's variance factor 2 as the gain", E5, "calculate_gain",
+           "He's variance factor 2 instead of its square root", ["calculate_gain_table"],
+           ("return math.sqrt(2.0)\n", "return 2.0\n")),
+    _patch("leaky_relu with a where a**2 is meant", E5, "calculate_gain",
+           "a where a**2 is meant", ["calculate_gain_leaky_relu"],
+           ("return math.sqrt(2.0 / (1.0 + slope**2))", "return math.sqrt(2.0 / (1.0 + slope))")),
+    _patch("no ValueError for an unknown activation", E5, "calculate_gain",
+           "returned without raising", ["calculate_gain_rejects"],
+           ("""
+            raise ValueError(
+                f"activation must be one of {', '.join(linear_like)}, tanh, relu, leaky_relu, "
+                f"selu; got {activation!r}"
+            )
+            """, "return 1.0  # anything else: treated as linear")),
+    _patch("tanh's gain rounded", E5, "calculate_gain",
+           "That is the gain rounded", ["calculate_gain_table"],
+           ("return 5.0 / 3.0", "return 1.667")),
+    _patch("leaky_relu's default slope 0", E5, "calculate_gain",
+           "the negative slope left out", ["calculate_gain_leaky_relu"],
+           ("slope = 0.01 if param is None else param", "slope = param or 0.0")),
+    _patch("selu's gain 1", E5, "calculate_gain",
+           "PyTorch's table gives selu 3/4", ["calculate_gain_table"],
+           ("return 3.0 / 4.0", "return 1.0")),
+    _mistake("library's calculate_gain (whole cell)", E5, "calculate_gain",
+             "weightinit's own implementation", """
+        from weightinit import calculate_gain
+    """, whole_cell=True),
+    # ex05-deep-signal: forward_stds
+    _patch("std of z instead of h", E5, "forward_stds",
+           "the std of the pre-activations z_l", [],
+           ("""
+            h = act(h @ W)
+            stds.append(float(np.std(h)))
+            """, """
+            z = h @ W
+            h = act(z)
+            stds.append(float(np.std(z)))
+            """)),
+    _patch("variances instead of stds", E5, "forward_stds",
+           "the variance (np.var) instead of the standard deviation", [],
+           ("stds.append(float(np.std(h)))", "stds.append(float(np.var(h)))")),
+    _patch("input layer included", E5, "forward_stds",
+           "the input layer included", [],
+           ("stds = []", "stds = [float(np.std(x))]")),
+    _patch("last layer left out (off by one)", E5, "forward_stds",
+           "the last layer left out", [],
+           ("for W in weights:", "for W in weights[:-1]:")),
+    _patch("input centred in place", E5, "forward_stds",
+           "changed the values of x in place", [],
+           ("h = x\n", "x -= x.mean(axis=0)  # centre the batch first\nh = x\n")),
+    _patch("std with ddof=1", E5, "forward_stds",
+           "ddof=1", [],
+           ("stds.append(float(np.std(h)))", "stds.append(float(np.std(h, ddof=1)))")),
+    _mistake("library's forward_stds (whole cell)", E5, "forward_stds",
+             "weightinit's own implementation", """
+        from weightinit.propagation import forward_stds
+    """, whole_cell=True),
+    _patch("W.T in the forward pass", E5, "forward_stds",
+           "the weight's orientation", [],
+           ("h = act(h @ W)", "h = act(h @ W.T)")),
+    # ex05-deep-signal: backward_stds
+    _patch("activation derivative forgotten", E5, "backward_stds",
+           "the activation's derivative left out", [],
+           ("dz = grad * slope(zs[l])", "dz = grad")),
+    _patch("W instead of W.T going back", E5, "backward_stds",
+           "W_l where W_l.T is meant", [],
+           ("grad = dz @ weights[l].T", "grad = dz @ weights[l]")),
+    _patch("stds in reverse order", E5, "backward_stds",
+           "the list in reverse order", [],
+           ("stds = [0.0] * len(weights)", "stds = []"),
+           ("stds[l] = float(np.std(dz))", "stds.append(float(np.std(dz)))")),
+    _patch("derivative at h instead of z", E5, "backward_stds",
+           "the derivative taken at h_l", ["backward_stds_tanh_sigmoid"],
+           ("zs.append(z)", "zs.append(act(z))  # keep the layer's output")),
+    _patch("relu's value instead of its slope", E5, "backward_stds",
+           "the activation's value act(z_l) multiplied in", ["backward_stds_linear_relu"],
+           ("lambda z: (z > 0).astype(float)", "lambda z: np.maximum(z, 0.0)")),
+    _patch("std of dL/dh instead of dL/dz", E5, "backward_stds",
+           "the std of dL/dh_l, before the multiplication", [],
+           ("stds[l] = float(np.std(dz))", "stds[l] = float(np.std(grad))")),
+    _patch("grad_output multiplied in place", E5, "backward_stds",
+           "changed the values of grad_output in place", [],
+           ("dz = grad * slope(zs[l])", "grad *= slope(zs[l])\ndz = grad")),
+    _patch("weights.reverse() on the caller's list", E5, "backward_stds",
+           "the order of the list weights", [],
+           ("""
+            stds = [0.0] * len(weights)
+            grad = grad_output  # dL/dh_L
+            for l in range(len(weights) - 1, -1, -1):
+                dz = grad * slope(zs[l])  # dL/dz_l
+                stds[l] = float(np.std(dz))
+                grad = dz @ weights[l].T  # dL/dh_{l-1}
+            return stds
+            """, """
+            weights.reverse()
+            zs.reverse()
+            stds = []
+            grad = grad_output
+            for W, z in zip(weights, zs):
+                dz = grad * slope(z)
+                stds.append(float(np.std(dz)))
+                grad = dz @ W.T
+            return stds[::-1]
+            """)),
+    _mistake("library's backward_stds", E5, "backward_stds",
+             "weightinit's own implementation", """
+        import weightinit.propagation as reference
+
+        return reference.backward_stds(x, weights, activation, grad_output)
+    """),
+    # ex06-training: init_mlp (patches of one branch each fail only that scheme's tests)
+    _patch("He with 1/n", E6, "init_mlp",
+           "1/n_in where He uses 2/n_in", ["init_mlp_he"],
+           ("math.sqrt(2.0 / n_in)", "math.sqrt(1.0 / n_in)")),
+    _patch("Xavier without the factor 2", E6, "init_mlp",
+           "Glorot's factor 2 dropped", ["init_mlp_xavier"],
+           ("math.sqrt(2.0 / (n_in + n_out))", "math.sqrt(1.0 / (n_in + n_out))")),
+    _patch("small: the variance used as the std", E6, "init_mlp",
+           "the variance used as the std", ["init_mlp_small_large"],
+           ("rng.normal(0.0, 0.01, size=shape)", "rng.normal(0.0, 0.01**2, size=shape)")),
+    _patch("zeros: tiny random weights", E6, "init_mlp",
+           "'zeros' means every weight exactly 0", ["init_mlp_zeros", "init_mlp_symmetry"],
+           ("W = np.zeros(shape)", "W = 1e-6 * rng.standard_normal(shape)  # almost zero")),
+    _patch("biases 0.01", E6, "init_mlp",
+           "every bias is 0.01", ["init_mlp_biases"],
+           ("params.append((W, np.zeros(n_out)))", "params.append((W, np.full(n_out, 0.01)))")),
+    _patch("no ValueError for an unknown scheme", E6, "init_mlp",
+           "returned without raising", ["init_mlp_rejects"],
+           ("""
+            if scheme not in schemes:
+                raise ValueError(f"scheme must be one of {', '.join(schemes)}; got {scheme!r}")
+            """, "")),
+    _patch("He with fan_out (nodes in the next layer)", E6, "init_mlp",
+           "n_out, the number of units in the next layer", ["init_mlp_he"],
+           ("math.sqrt(2.0 / n_in)", "math.sqrt(2.0 / n_out)")),
+    _patch("Xavier with He's variance", E6, "init_mlp",
+           "the 'he' rule N(0, 2 / n_in) where 'xavier' is asked", ["init_mlp_xavier"],
+           ("math.sqrt(2.0 / (n_in + n_out))", "math.sqrt(2.0 / n_in)")),
+    _patch("large: 10 used as the variance", E6, "init_mlp",
+           "10 used as the variance", ["init_mlp_small_large"],
+           ("rng.normal(0.0, 10.0, size=shape)", "rng.normal(0.0, math.sqrt(10.0), size=shape)")),
+    _patch("small: the global np.random", E6, "init_mlp",
+           "the global np.random instead of rng", ["init_mlp_rng"],
+           ("rng.normal(0.0, 0.01, size=shape)", "np.random.normal(0.0, 0.01, size=shape)")),
+    _patch("He: the input width for every layer", E6, "init_mlp",
+           "the input width n_0 as every layer's fan-in", ["init_mlp_he"],
+           ("math.sqrt(2.0 / n_in)", "math.sqrt(2.0 / layer_sizes[0])")),
+    _patch("Xavier transposed", E6, "init_mlp",
+           "a transposed shape",
+           ["init_mlp_xavier", "init_mlp_shapes", "init_mlp_rng", "init_mlp_biases"],
+           ("math.sqrt(2.0 / (n_in + n_out)), size=shape)",
+            "math.sqrt(2.0 / (n_in + n_out)), size=(n_out, n_in))")),
+    _patch("small: 0.01 used as the variance", E6, "init_mlp",
+           "0.01 used as the variance", ["init_mlp_small_large"],
+           ("rng.normal(0.0, 0.01, size=shape)", "rng.normal(0.0, math.sqrt(0.01), size=shape)")),
+    _patch("He: one random column for every unit", E6, "init_mlp",
+           "repeated-row pattern", ["init_mlp_he"],
+           ("W = rng.normal(0.0, math.sqrt(2.0 / n_in), size=shape)",
+            "W = np.tile(rng.normal(0.0, math.sqrt(2.0 / n_in), size=(n_in, 1)), (1, n_out))")),
+    _patch("large: no scaling", E6, "init_mlp",
+           "no scaling at all", ["init_mlp_small_large"],
+           ("rng.normal(0.0, 10.0, size=shape)", "rng.standard_normal(shape)")),
+    _mistake("bias as a column", E6, "init_mlp",
+             "b must be 1-D", """
+        params = []
+        for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+            std = {"zeros": 0.0, "small": 0.01, "large": 10.0,
+                   "xavier": math.sqrt(2.0 / (n_in + n_out)), "he": math.sqrt(2.0 / n_in)}[scheme]
+            params.append((rng.normal(0.0, std, size=(n_in, n_out)), np.zeros((n_out, 1))))
+        return params
+    """),
+    _mistake("weights and biases as two lists", E6, "init_mlp",
+             "two lists (the weights, then the biases)", """
+        if scheme not in ("zeros", "small", "large", "xavier", "he"):
+            raise ValueError(f"unknown scheme {scheme!r}")
+        weights, biases = [], []
+        for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+            std = {"zeros": 0.0, "small": 0.01, "large": 10.0,
+                   "xavier": math.sqrt(2.0 / (n_in + n_out)), "he": math.sqrt(2.0 / n_in)}[scheme]
+            weights.append(rng.normal(0.0, std, size=(n_in, n_out)))
+            biases.append(np.zeros(n_out))
+        return weights, biases
+    """),
+    _mistake("one layer short", E6, "init_mlp",
+             "stops one layer early", """
+        if scheme not in ("zeros", "small", "large", "xavier", "he"):
+            raise ValueError(f"unknown scheme {scheme!r}")
+        params = []
+        for l in range(1, len(layer_sizes) - 1):
+            n_in, n_out = layer_sizes[l - 1], layer_sizes[l]
+            std = {"zeros": 0.0, "small": 0.01, "large": 10.0,
+                   "xavier": math.sqrt(2.0 / (n_in + n_out)), "he": math.sqrt(2.0 / n_in)}[scheme]
+            params.append((rng.normal(0.0, std, size=(n_in, n_out)), np.zeros(n_out)))
+        return params
+    """),
+    _mistake("library's init_mlp", E6, "init_mlp",
+             "weightinit's own implementation", """
+        from weightinit.training import init_mlp as reference
+
+        return reference(layer_sizes, scheme, rng)
+    """),
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -479,6 +708,159 @@ VARIANTS = [
         if distribution == "normal":
             return math.sqrt(variance) * rng.standard_normal(shape)
         return truncated_normal(shape, math.sqrt(variance), rng)
+    """),    # ex05-deep-signal
+    _variant("a table and powers", E5, "calculate_gain", """
+        table = {"tanh": 5 / 3, "relu": 2**0.5, "selu": 0.75}
+        if activation == "leaky_relu":
+            a = 0.01 if param is None else float(param)
+            return (2 / (1 + a * a)) ** 0.5
+        if activation in table:
+            return table[activation]
+        if activation in ("linear", "sigmoid") or activation.startswith("conv"):
+            return 1
+        raise ValueError(f"no gain for {activation}")
+    """),
+    _variant("match statement", E5, "calculate_gain", """
+        match activation:
+            case "linear" | "sigmoid" | "conv1d" | "conv2d" | "conv3d":
+                return 1.0
+            case "conv_transpose1d" | "conv_transpose2d" | "conv_transpose3d":
+                return 1.0
+            case "tanh":
+                return 5 / 3
+            case "relu":
+                return np.sqrt(2.0)
+            case "leaky_relu":
+                negative_slope = 0.01 if param is None else param
+                return np.sqrt(2.0 / (1 + negative_slope**2))
+            case "selu":
+                return 3 / 4
+            case _:
+                raise ValueError(f"Unsupported nonlinearity {activation}")
+    """),
+    _variant("einsum, tanh from exp, a hand-written std", E5, "forward_stds", """
+        def act(z):
+            if activation == "relu":
+                return np.where(z > 0, z, 0.0)
+            if activation == "tanh":
+                e = np.exp(2 * z)
+                return (e - 1) / (e + 1)
+            if activation == "sigmoid":
+                return 1 / (1 + np.exp(-z))
+            return z
+
+        out = []
+        h = x
+        for W in weights:
+            h = act(np.einsum("bi,io->bo", h, W))
+            mean = h.sum() / h.size
+            out.append(float(np.sqrt(((h - mean) ** 2).sum() / h.size)))
+        return out
+    """),
+    _variant("row by row, expit, math.fsum", E5, "forward_stds", """
+        from scipy.special import expit
+
+        acts = {"linear": lambda v: v, "relu": lambda v: v * (v > 0), "tanh": np.tanh,
+                "sigmoid": expit}
+        h = x
+        stds = []
+        for l in range(len(weights)):
+            h = np.array([acts[activation](row @ weights[l]) for row in h])
+            values = h.ravel().tolist()
+            mean = math.fsum(values) / len(values)
+            stds.append(math.sqrt(math.fsum((v - mean) ** 2 for v in values) / len(values)))
+        return stds
+    """),
+    _variant("derivatives from the outputs, einsum going back", E5, "backward_stds", """
+        hs = [x]
+        for W in weights:
+            z = hs[-1] @ W
+            if activation == "relu":
+                hs.append(np.maximum(z, 0))
+            elif activation == "tanh":
+                hs.append(np.tanh(z))
+            elif activation == "sigmoid":
+                hs.append(1 / (1 + np.exp(-z)))
+            else:
+                hs.append(z)
+        result = []
+        g = grad_output
+        for W, h in zip(weights[::-1], hs[:0:-1]):
+            if activation == "relu":
+                d = (h > 0) * 1.0
+            elif activation == "tanh":
+                d = 1 - h * h
+            elif activation == "sigmoid":
+                d = h * (1 - h)
+            else:
+                d = 1.0
+            dz = g * d
+            result.insert(0, float(dz.std()))
+            g = np.einsum("bo,io->bi", dz, W)
+        return result
+    """),
+    _variant("cosh and exp derivatives, append then reverse", E5, "backward_stds", """
+        derivative = {
+            "linear": lambda z: np.ones(z.shape),
+            "relu": lambda z: np.heaviside(z, 0.0),
+            "tanh": lambda z: 1 / np.cosh(z) ** 2,
+            "sigmoid": lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2,
+        }[activation]
+        forward = {"linear": lambda z: z, "relu": lambda z: np.clip(z, 0, None),
+                   "tanh": np.tanh, "sigmoid": lambda z: 0.5 * (1 + np.tanh(z / 2))}[activation]
+        pre = []
+        h = x.copy()
+        for W in weights:
+            pre.append(np.dot(h, W))
+            h = forward(pre[-1])
+        backwards = []
+        delta = grad_output.copy()
+        for i in reversed(range(len(weights))):
+            delta = delta * derivative(pre[i])
+            backwards.append(np.std(delta))
+            delta = np.dot(delta, weights[i].T)
+        return [float(s) for s in reversed(backwards)]
+    """),
+    # ex06-training
+    _variant("a table of stds, standard_normal, list pairs", E6, "init_mlp", """
+        rules = {
+            "zeros": lambda n_in, n_out: 0.0,
+            "small": lambda n_in, n_out: 0.01,
+            "large": lambda n_in, n_out: 10.0,
+            "xavier": lambda n_in, n_out: (2 / (n_in + n_out)) ** 0.5,
+            "he": lambda n_in, n_out: (2 / n_in) ** 0.5,
+        }
+        if scheme not in rules:
+            raise ValueError(f"Unknown initialization scheme: {scheme}")
+        out = []
+        for l in range(1, len(layer_sizes)):
+            n_in, n_out = layer_sizes[l - 1], layer_sizes[l]
+            if scheme == "zeros":
+                W = np.zeros((n_in, n_out))
+            else:
+                W = rules[scheme](n_in, n_out) * rng.standard_normal((n_in, n_out))
+            out.append([W, np.zeros(n_out, dtype=float)])
+        return out
+    """),
+    _variant("a helper, keywords, a tuple of pairs", E6, "init_mlp", """
+        def draw(n_in, n_out):
+            if scheme == "zeros":
+                return np.zeros((n_in, n_out))
+            if scheme == "small":
+                std = 1e-2
+            elif scheme == "large":
+                std = 1e1
+            elif scheme == "xavier":
+                std = np.sqrt(1.0 / ((n_in + n_out) / 2))
+            elif scheme == "he":
+                std = np.sqrt(2.0) / np.sqrt(n_in)
+            else:
+                raise ValueError("scheme " + repr(scheme) + " is not one of zeros, small, large, "
+                                 "xavier, he")
+            return rng.normal(loc=0.0, scale=std, size=(n_in, n_out))
+
+        sizes = list(layer_sizes)
+        return tuple((draw(a, b), np.zeros(b)) for a, b in zip(sizes, sizes[1:]))
     """),
 ]
 
@@ -518,20 +900,57 @@ def _mentions(code: str, name: str) -> bool:
     return re.search(rf"\b{re.escape(name)}\b", code) is not None
 
 
-def _clash(a: Entry, b: Entry) -> bool:
-    """Two entries cannot share a notebook: the same function, or one changes a callee (a
-    function others call, CALLEES) that the other's code calls."""
+def _locate(body: str, old: str, new: str) -> tuple[int, str, str]:
+    """Where `old` (written dedented) sits in `body`, and `old` and `new` indented as that spot
+    is: a multi-line patch inside a loop keeps the loop's indentation."""
+    first = old.split("\n", 1)[0]
+    at = body.find(first)
+    if at < 0:
+        raise ValueError(f"{first!r} is not in the solution body")
+    indent = body[body.rfind("\n", 0, at) + 1 : at]
+    if indent.strip():
+        indent = ""  # the patch starts in the middle of a line
+
+    def indented(text: str) -> str:
+        lines = text.split("\n")
+        return "\n".join([lines[0], *[indent + line if line else line for line in lines[1:]]])
+
+    return at, indented(old), indented(new)
+
+
+def _patch_lines(entry: Entry, body: str | None) -> set[int]:
+    """Line numbers of the solution body that the entry's patch rewrites."""
+    if body is None:
+        return set()
+    out = set()
+    for old, new in entry.patch:
+        start, old_here, _ = _locate(body, old, new)
+        first = body.count("\n", 0, start)
+        out.update(range(first, first + old_here.count("\n") + 1))
+    return out
+
+
+def _clash(a: Entry, b: Entry, bodies: dict[str, str] | None = None) -> bool:
+    """Two entries cannot share a notebook: the same function (unless both are patches of
+    different lines that fail different test cells), or one changes a callee (a function others
+    call, CALLEES) that the other's code calls."""
     if a.function == b.function:
-        return True
+        if not (a.patch and b.patch and a.cells and b.cells) or set(a.cells) & set(b.cells):
+            return True
+        body = (bodies or {}).get(a.function)
+        return body is None or bool(_patch_lines(a, body) & _patch_lines(b, body))
     callees = CALLEES.get(a.assignment, set())
     return (a.function in callees and _mentions(b.code, a.function)) or (
         b.function in callees and _mentions(a.code, b.function)
     )
 
 
-def pack(entries: list[Entry], prefix: str) -> list[Submission]:
+def pack(entries: list[Entry], prefix: str, bodies: dict[str, dict[str, str]] | None = None
+         ) -> list[Submission]:
     """Group entries of one assignment into as few notebooks as possible without clashes (for
-    correct variants only the one-per-function rule matters: a correct callee changes nothing)."""
+    correct variants only the one-per-function rule matters: a correct callee changes nothing).
+    `bodies` (assignment -> function -> solution body) lets patches of one function share a
+    notebook when they rewrite different lines; without it they never do."""
     out: list[Submission] = []
     for entry in entries:
         target = None
@@ -541,7 +960,8 @@ def pack(entries: list[Entry], prefix: str) -> list[Submission]:
             if entry.expect is None:
                 ok = entry.function not in sub.functions
             else:
-                ok = not any(_clash(entry, other) for other in sub.entries)
+                known = (bodies or {}).get(entry.assignment)
+                ok = not any(_clash(entry, other, known) for other in sub.entries)
             if ok:
                 target = sub
                 break
@@ -583,11 +1003,25 @@ def fill(release_cell_source: str, body: str) -> str:
     return "\n".join(lines[:start] + body_lines + lines[end:])
 
 
+def patched(body: str, entries: list[Entry]) -> str:
+    """The solution's body with every entry's (old, new) replacements applied."""
+    for entry in entries:
+        for old, new in entry.patch:
+            _, old_here, new_here = _locate(body, old, new)
+            if body.count(old_here) != 1:
+                raise ValueError(f"{entry.name}: {old!r} must occur once in the solution body")
+            body = body.replace(old_here, new_here)
+    return body
+
+
 def student_notebook(release_nb, solution_nb, entries: list[Entry]):
-    """The release notebook with every function written: the solution's body, or an entry's."""
+    """The release notebook with every function written: the solution's body, an entry's, or
+    the solution's body with the entries' patches."""
     nb = copy.deepcopy(release_nb)
     bodies = solution_bodies(solution_nb)
-    by_function = {e.function: e for e in entries}
+    by_function: dict[str, list[Entry]] = {}
+    for e in entries:
+        by_function.setdefault(e.function, []).append(e)
     for cell in nb.cells:
         meta = nbgrader_meta(cell)
         if not meta.get("solution"):
@@ -595,12 +1029,14 @@ def student_notebook(release_nb, solution_nb, entries: list[Entry]):
         if cell.cell_type == "markdown":
             cell.source = cell.source.replace("YOUR ANSWER HERE", "An answer in my own words.")
             continue
-        entry = by_function.get(meta["grade_id"])
-        if entry is not None and entry.whole_cell:
-            cell.source = entry.code
+        mine = by_function.get(meta["grade_id"], [])
+        body = bodies[meta["grade_id"]]
+        if any(e.patch for e in mine):
+            cell.source = fill(cell.source, patched(body, mine))
+        elif mine and mine[0].whole_cell:
+            cell.source = mine[0].code
         else:
-            body = entry.code if entry is not None else bodies[meta["grade_id"]]
-            cell.source = fill(cell.source, body)
+            cell.source = fill(cell.source, mine[0].code if mine else body)
     return nb
 
 
@@ -616,13 +1052,20 @@ def write_submission(course: Path, sub: Submission) -> Path:
 
 
 def affected(sub: Submission, solution_nb) -> set[str]:
-    """The functions whose results the submission's entries may change: their own, and those of
-    unchanged functions whose solution calls a changed callee."""
+    """What the submission's entries may fail, as grade ids or function names (a function name
+    stands for all its tests, see :func:`touched`): each entry's cells or function, and the
+    functions whose solution calls a changed callee."""
     bodies = solution_bodies(solution_nb)
     changed = sub.functions
     callees = changed & CALLEES.get(sub.assignment, set())
-    out = set(changed)
+    out = {t for e in sub.entries for t in e.touches}
     for function, body in bodies.items():
         if function not in changed and any(_mentions(body, c) for c in callees):
             out.add(function)
     return out
+
+
+def touched(grade_id: str, names: set[str] | tuple[str, ...]) -> bool:
+    """Whether a test cell is one of `names`, or a test of one of the functions in `names`
+    (tests are named after their function: ``he_normal_variance`` tests ``he_normal``)."""
+    return any(grade_id == n or grade_id.startswith(n + "_") for n in names)
