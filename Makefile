@@ -38,8 +38,10 @@ $(ASSETS): node_modules/.installed scripts/vendor_assets.py
 
 assets: $(ASSETS)
 
+# One BLAS thread while chapters execute: their matrices are small, and on a shared 2-core
+# machine a two-thread OpenBLAS pool can stall a chapter many times over.
 book: $(STAMP) $(ASSETS)
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	OPENBLAS_NUM_THREADS=1 $(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Open _build/html/index.html in a browser."
 
 # pytest exits 5 when it collects nothing; that is a broken suite, never a pass.

@@ -39,6 +39,7 @@ def built_book(tmp_path_factory) -> Path:
     env = {
         **os.environ,
         "MPLBACKEND": "Agg",
+        "OPENBLAS_NUM_THREADS": "1",  # as `make book`: small matrices, shared cores
         "PATH": f"{exe.parent}{os.pathsep}{os.environ['PATH']}",
     }
     result = subprocess.run(

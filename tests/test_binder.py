@@ -8,6 +8,7 @@ that environment, then open and run every chapter the way JupyterLab would.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from importlib import metadata
@@ -75,7 +76,9 @@ def test_chapter_opens_and_runs_as_a_notebook(chapter):
     client = nbclient.NotebookClient(
         nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )
-    client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
+    # One BLAS thread, as `make book` (small matrices, shared cores). Raises CellExecutionError,
+    # naming the cell, if any cell fails.
+    client.execute(env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
     errors = [
         o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
     ]
