@@ -176,11 +176,11 @@ def test_sidebar_lists_every_chapter(browser, site):
 
 
 def test_search_finds_a_word_from_a_chapter(browser, site):
-    page, _ = _open(browser, site, "search.html?q=forum")
+    page, _ = _open(browser, site, "search.html?q=saturated")
     try:
         page.wait_for_selector("#search-results ul.search li", timeout=15_000)
         results = page.locator("#search-results").inner_text()
-        assert "Weight initialization, properly" in results
+        assert "250 inputs, a sigmoid, and saturation" in results
     finally:
         page.close()
 
