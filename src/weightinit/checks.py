@@ -1475,20 +1475,7 @@ def check_saturated_fraction(func: Callable, z: np.ndarray, threshold: float | N
 # --------------------------------------------------------------------------------------------
 
 #: The names ex05's ``calculate_gain`` knows: PyTorch's table (``torch.nn.init.calculate_gain``).
-GAIN_NAMES = (
-    "linear",
-    "conv1d",
-    "conv2d",
-    "conv3d",
-    "conv_transpose1d",
-    "conv_transpose2d",
-    "conv_transpose3d",
-    "sigmoid",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "selu",
-)
+GAIN_NAMES = tuple(name for name in _initializers.NONLINEARITIES if name != "identity")
 
 #: The activations ex05's ``forward_stds`` and ``backward_stds`` support.
 DEEP_ACTIVATIONS = ("linear", "relu", "tanh", "sigmoid")
