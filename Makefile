@@ -71,15 +71,22 @@ release: $(STAMP)
 
 # Autograde every new or re-submitted submitted/<student>/<assignment>/, then write grades.csv
 # and feedback/<student>/<assignment>/*.html. The gradebook (gradebook.db) is first synced with
-# solutions/; that copy of the release goes to _build/, so exercises/ is left alone.
+# solutions/; that copy of the release goes to _build/, so exercises/ is left alone. Submissions
+# are graded from a repaired copy in _build/nbgrader-submitted (a malformed notebook scores 0
+# and is named, never stopping the others); student code runs in a sandboxed kernel and the
+# tests are judged in a separate process (weightinit.grading). Lines starting "[grade]" name
+# each submission that was repaired, tampered with, or could not be graded.
+grade: export PYTHONWARNINGS = ignore
 grade: $(STAMP)
 	@test -d submitted || { echo "make grade: put submissions in submitted/<student>/<assignment>/"; exit 1; }
-	$(BIN)/nbgrader generate_assignment '*' --force --log-level=WARN \
+	@$(BIN)/nbgrader generate_assignment '*' --force --log-level=ERROR \
 	  --CourseDirectory.release_directory=_build/nbgrader-release
+	@$(BIN)/python -m weightinit.grading.staging _build/nbgrader-submitted
 	@status=0; \
-	$(BIN)/nbgrader autograde '*' --log-level=WARN || status=1; \
-	$(BIN)/nbgrader generate_feedback '*' --force --log-level=WARN || status=1; \
-	$(BIN)/nbgrader export --to grades.csv --log-level=WARN || status=1; \
+	$(BIN)/nbgrader autograde '*' --log-level=ERROR \
+	  --CourseDirectory.submitted_directory=_build/nbgrader-submitted || status=1; \
+	$(BIN)/nbgrader generate_feedback '*' --force --log-level=ERROR || status=1; \
+	$(BIN)/nbgrader export --to grades.csv --log-level=ERROR || status=1; \
 	echo "Wrote grades.csv and feedback/<student>/<assignment>/."; \
 	exit $$status
 

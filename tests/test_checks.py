@@ -1,4 +1,4 @@
-"""Tests of weightinit.checks: calibrated (no false failure), accepting, explaining.
+"""Tests of the checks of weightinit.grading: calibrated (no false failure), accepting, explaining.
 
 The grading pipeline itself (nbgrader, the corpus of submissions) is tested in test_grading.py;
 here the checks are called directly, which is fast.
@@ -21,6 +21,7 @@ from scipy import stats as st
 
 import weightinit
 from weightinit import checks as C
+from weightinit.grading import arithmetic, deep, patterns
 from weightinit.initializers import TRUNCATION_STD_FACTOR
 from weightinit.stats import ALPHA
 
@@ -214,19 +215,19 @@ def test_products_cdf_is_exact_for_two_products():
     """z = w1 x1 + w2 x2 with standard normals is Laplace(0, 1): the quadrature CDF agrees within
     its stated error bound 1 / _NODES."""
     z = np.linspace(-8, 8, 401)
-    got = C._products_cdf(z, 2, 1.0)
-    assert np.max(np.abs(got - st.laplace.cdf(z))) <= 1.0 / C._NODES
+    got = arithmetic._products_cdf(z, 2, 1.0)
+    assert np.max(np.abs(got - st.laplace.cdf(z))) <= 1.0 / arithmetic._NODES
 
 
 def test_bands_are_the_stated_quantiles():
     n = 38_400
-    lo, hi = C._tail_band(n)
+    lo, hi = patterns._tail_band(n)
     p = 2 * st.norm.sf(2 / TRUNCATION_STD_FACTOR)
     assert st.binom.cdf(lo - 1, n, p) <= ALPHA / 2 and st.binom.sf(hi, n, p) <= ALPHA / 2
-    lo, hi = C._sign_band(19_200, ALPHA)
+    lo, hi = patterns._sign_band(19_200, ALPHA)
     assert st.binom.cdf(lo - 1, 19_200, 0.5) <= ALPHA / 2
     assert st.binom.sf(hi, 19_200, 0.5) <= ALPHA / 2
-    assert C._ks_critical(n) == pytest.approx(st.kstwo.isf(ALPHA, n))
+    assert patterns._ks_critical(n) == pytest.approx(st.kstwo.isf(ALPHA, n))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -824,8 +825,8 @@ def backward_from_outputs(x, weights, activation, grad_output):
 
 def _deep(name, act, sizes, kwargs):
     kw = {k: v for k, v in kwargs.items() if k in ("weight_std", "gain", "batch", "seed")}
-    x, ws, g = C._deep_problem(sizes, kw.get("batch", 200), kw.get("weight_std"), kw.get("gain"),
-                               kw.get("seed", 0))
+    x, ws, g = deep._deep_problem(sizes, kw.get("batch", 200), kw.get("weight_std"), kw.get("gain"),
+                                  kw.get("seed", 0))
     return x, ws, g
 
 
@@ -880,10 +881,10 @@ def test_every_named_deep_mistake_is_far_outside_the_tolerance(name, act, sizes,
     with np.errstate(all="ignore"):
         if name == "check_forward_stds":
             ref = np.array(weightinit.propagation.forward_stds(x, ws, a))
-            variants = C._forward_variants(x, ws, a)
+            variants = deep._forward_variants(x, ws, a)
         else:
             ref = np.array(weightinit.propagation.backward_stds(x, ws, a, g))
-            variants = C._backward_variants(x, ws, a, g)
+            variants = deep._backward_variants(x, ws, a, g)
     for mistake, values in variants.items():
         gap = np.max(np.abs(np.array(values) - ref) / ref)
         if mistake.startswith(IDENTICAL[act]) or (

@@ -9,8 +9,9 @@ activations
 stats
     Sampling-distribution bands (chi-square, Hoeffding, Kolmogorov-Smirnov) for calibrated
     statistical checks.
-checks
-    The graded exercises' checks: calibrated, and each failure names the likely mistake.
+grading
+    The graded exercises' checks: calibrated, and each failure names the likely mistake
+    (``checks`` re-exports them for the notebooks already released).
 propagation
     Per-layer statistics of signals and gradients through a deep MLP, beside the theory.
 datasets, training, experiments

@@ -1,0 +1,111 @@
+"""The box a student's kernel runs in during autograde: what it may use, and what it may not.
+
+The kernel is started through Linux's bubblewrap (Debian package ``bubblewrap``) and ``prlimit``:
+
+- the whole machine read-only (the gradebook, the course's files, the installed package, other
+  students' folders), with two writable places: a private ``/tmp`` in memory (its working
+  folder and home, :data:`SCRATCH_BYTES`), and the exchange folder where the judge and the
+  kernel pass requests and replies;
+- no network (a new network namespace with only its own loopback), no view of the machine's
+  other processes (a new PID namespace: every process the kernel starts dies with it, detached
+  or not), no capabilities, a new session (no terminal to inject into);
+- limits: :data:`MEMORY_BYTES` of address space, :data:`CPU_SECONDS` of CPU in all, files of at
+  most :data:`FILE_BYTES`.
+
+Where bubblewrap is missing or cannot create namespaces, :func:`probe` says so and what is then
+not promised; the kernel still gets the resource limits.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+#: Address space of the student's kernel. Python with NumPy and SciPy loaded uses about 0.6 GiB;
+#: the largest correct answer in the exercises needs a few MB more.
+MEMORY_BYTES = 2 * 2**30
+
+#: CPU time of the kernel over the whole notebook (a backstop; calls have their own limit).
+CPU_SECONDS = 1200
+
+#: The largest file the kernel may write, and the size of its in-memory /tmp and working folder.
+FILE_BYTES = 128 * 2**20
+SCRATCH_BYTES = 256 * 2**20
+
+#: What is lost without bubblewrap, said by `make grade`.
+UNSANDBOXED = (
+    "bubblewrap (bwrap) is not usable here, so student code runs with the grading user's rights: "
+    "it can write the gradebook and the course's files, reach the network, and leave processes "
+    "running after grading. Grades are still reached by the judge, but nothing stops a submission "
+    "from tampering with the course. Install it (Debian/Ubuntu: apt-get install bubblewrap) and "
+    "allow unprivileged user namespaces, or grade as root."
+)
+
+
+@functools.cache
+def probe() -> str | None:
+    """``None`` when bubblewrap can build the sandbox here, else the reason it cannot."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return "bwrap is not installed"
+    try:
+        run = subprocess.run(
+            [bwrap, *_namespaces(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+             "true"],
+            capture_output=True, timeout=60, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bwrap could not run: {exc}"
+    if run.returncode != 0:
+        return f"bwrap failed: {run.stderr.decode(errors='replace').strip()[:300]}"
+    return None
+
+
+def _namespaces() -> list[str]:
+    return ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+            "--die-with-parent", "--new-session"]
+
+
+def limits() -> list[str]:
+    """``prlimit`` arguments for the kernel (memory, CPU, file size)."""
+    return ["prlimit", f"--as={MEMORY_BYTES}", f"--cpu={CPU_SECONDS}", f"--fsize={FILE_BYTES}",
+            "--core=0", "--"]
+
+
+def wrap(cmd: Sequence[str], exchange: Path, sandboxed: bool = True) -> list[str]:
+    """`cmd` (a kernel's command line) run inside the sandbox.
+
+    Parameters
+    ----------
+    cmd : sequence of str
+        The kernel's command, e.g. ``[python, -m, ipykernel_launcher, -f, connection_file]``.
+    exchange : Path
+        The one host folder the kernel may write: its connection file and sockets, and the
+        judge's request and reply files.
+    sandboxed : bool
+        False where :func:`probe` failed: only the limits apply.
+    """
+    prefix = limits()
+    if not sandboxed or shutil.which("prlimit") is None:
+        return [*(prefix if shutil.which("prlimit") else []), *cmd]
+    work = "/tmp"  # the kernel's working folder and home: the in-memory /tmp
+    box = [
+        "bwrap", *_namespaces(),
+        "--ro-bind", "/", "/",
+        "--dev", "/dev",
+        "--proc", "/proc",
+        "--size", str(SCRATCH_BYTES), "--tmpfs", "/tmp",
+        "--bind", str(exchange), str(exchange),
+        "--chdir", work,
+        "--setenv", "HOME", work,
+        "--setenv", "IPYTHONDIR", f"{work}/.ipython",
+        "--setenv", "MPLCONFIGDIR", f"{work}/.matplotlib",
+        "--setenv", "JUPYTER_RUNTIME_DIR", str(exchange),
+        "--unsetenv", "JPY_PARENT_PID",
+        "--cap-drop", "ALL",
+        "--",
+    ]
+    return [*prefix, *box, *cmd]

@@ -1,0 +1,141 @@
+"""Staging for ``make grade``: what nbgrader grades is a repaired copy of ``submitted/``.
+
+``python -m weightinit.grading.staging OUT`` (run from the course folder, after the release has
+been generated into ``_build/nbgrader-release``) copies every ``submitted/<student>/<assignment>/``
+notebook to ``OUT``, repaired so that no single notebook can stop nbgrader for the whole class:
+
+- a file that is not a readable notebook (invalid JSON, another format) is graded as the untouched
+  release: it scores 0, and the line ``[grade] repaired: <student>/<assignment>: ...`` names it;
+- every cell that carries nbgrader metadata gets the release's metadata for its ``grade_id``
+  (a changed ``schema_version``, points or flags would otherwise make nbgrader stop or misgrade);
+  a second cell with the same ``grade_id`` and cells with an unknown one lose their nbgrader
+  metadata and become ordinary student cells;
+- the kernelspec is the release's.
+
+Unchanged notebooks are not rewritten, so nbgrader still skips what it has graded. It also says
+whether the sandbox (:mod:`weightinit.grading.sandbox`) works here, and what is lost if not.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+
+
+def _say(message: str) -> None:
+    print(f"[grade] {message}", file=sys.stderr, flush=True)
+
+
+def _release_cells(release: dict) -> dict[str, dict]:
+    out = {}
+    for cell in release.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if isinstance(meta, dict) and meta.get("grade_id"):
+            out.setdefault(meta["grade_id"], meta)
+    return out
+
+
+def repair(path: Path, release_path: Path) -> tuple[nbformat.NotebookNode, list[str]]:
+    """The notebook at `path` made gradable, and what had to be repaired."""
+    release = nbformat.read(release_path, as_version=4)
+    try:
+        nb = nbformat.read(path, as_version=4)
+        if not isinstance(nb.get("cells"), list):
+            raise ValueError("no cells")
+    except Exception as exc:  # noqa: BLE001  (anything unreadable is graded as the blank release)
+        return copy.deepcopy(release), [f"not a readable notebook ({type(exc).__name__}); "
+                                        "graded as the untouched release"]
+    notes = []
+    known = _release_cells(release)
+    seen: set[str] = set()
+    for cell in nb.cells:
+        if cell.get("cell_type") not in ("code", "markdown", "raw"):
+            cell["cell_type"] = "raw"
+        meta = cell.setdefault("metadata", {}).get("nbgrader")
+        if meta is None:
+            continue
+        name = meta.get("grade_id") if isinstance(meta, dict) else None
+        if name in known and name not in seen:
+            seen.add(name)
+            keys = ("grade", "solution", "locked", "points", "task")
+            if not isinstance(meta, dict) or any(
+                    meta.get(k) != known[name].get(k) for k in keys if k in known[name]):
+                notes.append(f"metadata of {name}")
+            cell.metadata["nbgrader"] = copy.deepcopy(known[name])
+        else:
+            if name in seen:
+                notes.append(f"duplicated cell {name}")
+            cell.metadata.pop("nbgrader", None)
+    nb.metadata["kernelspec"] = copy.deepcopy(release.metadata.get("kernelspec", {}))
+    nb.nbformat, nb.nbformat_minor = 4, max(int(nb.get("nbformat_minor", 4) or 4), 4)
+    return nb, notes
+
+
+def stage(course: Path, out: Path) -> int:
+    """Copy `course`/submitted to `out`, repaired (see :func:`repair`); the number of notebooks.
+
+    Unchanged notebooks are not rewritten, so nbgrader's own "already graded" logic still
+    applies; notebooks and folders gone from submitted/ are removed from `out`.
+    """
+    submitted, release_root = course / "submitted", course / "_build" / "nbgrader-release"
+    count = 0
+    wanted: set[Path] = set()
+    for student in sorted(p for p in submitted.iterdir() if p.is_dir()):
+        for folder in sorted(p for p in student.iterdir() if p.is_dir()):
+            release_folder = release_root / folder.name
+            if not release_folder.is_dir():
+                continue
+            target = out / student.name / folder.name
+            target.mkdir(parents=True, exist_ok=True)
+            wanted.add(target)
+            for release in sorted(release_folder.glob("*.ipynb")):
+                mine = folder / release.name
+                dest = target / release.name
+                wanted.add(dest)
+                if not mine.exists():
+                    continue
+                nb, notes = repair(mine, release)
+                text = nbformat.writes(nb) + "\n"
+                if not dest.exists() or dest.read_text(encoding="utf-8") != text:
+                    dest.write_text(text, encoding="utf-8")
+                if notes:
+                    _say(f"repaired: {student.name}/{folder.name}: {'; '.join(sorted(set(notes)))}")
+                count += 1
+            stamp = folder / "timestamp.txt"
+            if stamp.is_file():
+                wanted.add(target / "timestamp.txt")
+                if not (target / "timestamp.txt").exists() or (
+                        target / "timestamp.txt").read_bytes() != stamp.read_bytes():
+                    shutil.copy(stamp, target / "timestamp.txt")
+    for folder in sorted(out.glob("*/*")):
+        if folder.is_dir() and folder not in wanted:
+            shutil.rmtree(folder, ignore_errors=True)
+    for student in sorted(out.iterdir()):
+        if student.is_dir() and not any(student.iterdir()):
+            student.rmdir()
+    return count
+
+
+def main(argv: list[str]) -> int:
+    from . import sandbox
+
+    if len(argv) != 1:
+        print("usage: python -m weightinit.grading.staging OUT  (from the course folder)",
+              file=sys.stderr)
+        return 2
+    out = Path(argv[0])
+    out.mkdir(parents=True, exist_ok=True)
+    n = stage(Path.cwd(), out)
+    why = sandbox.probe()
+    if why:
+        _say(f"WARNING: {why}. {sandbox.UNSANDBOXED}")
+    _say(f"{n} submitted notebook(s) staged for grading")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
