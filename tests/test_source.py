@@ -275,8 +275,10 @@ ATTACKS = {
         "uses the name 'lib' (through np)",
     ),
     "star import": (["from weightinit import *"], "imports every name of weightinit with *"),
-    "unused import for comparison": (
-        [OWN, "from weightinit import he_normal as reference"],
+    "import for comparison, used at module level": (
+        [OWN, "from weightinit import he_normal as reference",
+         "print(np.allclose(he_normal((2, 2), np.random.default_rng(0)), "
+         "reference((2, 2), np.random.default_rng(0))))"],
         "may not import from weightinit",
     ),
     "IPython magic": (["%time from weightinit import he_normal"], "the IPython magic %time"),
@@ -467,3 +469,21 @@ def test_sources_given_as_lists_are_joined():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell()])
     nb.cells[0]["source"] = ["def f():\n", "    return 1\n"]
     assert student_code_cells(nb) == ["def f():\n    return 1\n"]
+
+
+def test_one_functions_mistake_costs_only_that_function():
+    """A weightinit import or a forbidden construct inside one function's body, or an import
+    nothing at module level reads, is that function's finding, not its neighbours'."""
+    cells = [
+        "def lecun_normal(shape, rng):\n    import weightinit.initializers as wi\n"
+        "    return wi.lecun_normal(shape, rng)",
+        "def xavier_normal(shape, rng):\n    import os\n    os._exit(1)",
+        "from weightinit import he_uniform as reference",
+        OWN,
+    ]
+    assert own_code_findings(cells, "he_normal") == []
+    assert own_code_findings(cells, "lecun_normal")
+    assert own_code_findings(cells, "xavier_normal")
+    # ... but code that runs at module level can rebind anything, so it counts for all
+    run = [*cells, "xavier_normal((2, 2), None)"]
+    assert any("os" in f for f in own_code_findings(run, "he_normal"))

@@ -120,6 +120,8 @@ class Kernel:
         self.clean_cells: list[str] = []
         self.calls = 0
         self.restarts = 0
+        #: The longest a call and a cell of the student's took (s): the margin to the limits.
+        self.slowest = {"call": 0.0, "cell": 0.0}
 
     # -- life -------------------------------------------------------------------------------
 
@@ -273,8 +275,11 @@ class Kernel:
     def run_cell(self, source: str) -> tuple[list[dict], int | None]:
         """Run one of the student's cells; its outputs (capped) and execution count."""
         msgs: list = []
+        began = time.perf_counter()
         try:
             status, reply = self._execute(source, self.cell_seconds, silent=False, keep=msgs)
+            if status in ("ok", "error"):
+                self.slowest["cell"] = max(self.slowest["cell"], time.perf_counter() - began)
         except Exception as exc:  # noqa: BLE001  (a broken channel: the kernel is gone)
             status, reply = "dead", {}
             msgs.append({"msg_type": "error", "content": {"ename": type(exc).__name__}})
@@ -318,10 +323,13 @@ class Kernel:
             json.dump(payload, f)
         code = (f"__import__('weightinit.grading.harness', fromlist=['serve'])"
                 f".serve({str(request)!r}, {str(reply_path)!r})")
+        began = time.perf_counter()
         try:
             status, reply = self._execute(code, self.call_seconds, silent=True)
         except Exception:  # noqa: BLE001
             status = "dead"
+        if status in ("ok", "error"):
+            self.slowest["call"] = max(self.slowest["call"], time.perf_counter() - began)
         try:
             if status == "timeout":
                 self.replace()
@@ -689,7 +697,8 @@ def run(job: dict) -> dict:
     marks = list(clock.items())
     seconds = {name: round(t - marks[i][1], 3) for i, (name, t) in enumerate(marks[1:])}
     return {"cells": results, "sandboxed": sandboxed, "restarts": kernel.restarts,
-            "calls": kernel.calls, "seconds": seconds}
+            "calls": kernel.calls, "seconds": seconds,
+            "slowest": {k: round(v, 3) for k, v in kernel.slowest.items()}}
 
 
 def main() -> None:

@@ -1010,6 +1010,48 @@ def _rule_findings(function: str, reached: list[tuple[_Binding, tuple[str, ...]]
 # --------------------------------------------------------------------------------------------
 
 
+def _module_level_reads(tree: ast.Module) -> set[str]:
+    """Names read by code that runs when the cell runs: everything but the bodies of functions
+    and lambdas (their decorators and default values do run)."""
+    names: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, (*_FUNCTIONS, ast.Lambda)):
+            run_now = [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]
+            if not isinstance(node, ast.Lambda):
+                run_now += node.decorator_list
+            for sub in run_now:
+                visit(sub)
+            return
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    for statement in tree.body:
+        visit(statement)
+    return names
+
+
+def _home_function(tree: ast.Module) -> dict[int, str]:
+    """id of each node inside a module-level function's body -> that function's name."""
+    home: dict[int, str] = {}
+    for statement in tree.body:
+        if isinstance(statement, _FUNCTIONS):
+            for part in statement.body:  # not its arguments: annotations run at def time
+                for sub in ast.walk(part):
+                    home[id(sub)] = statement.name
+    return home
+
+
+def _bound_by_import(node: ast.AST) -> set[str]:
+    if isinstance(node, ast.Import):
+        return {alias.asname or alias.name.split(".")[0] for alias in node.names}
+    if isinstance(node, ast.ImportFrom):
+        return {alias.asname or alias.name for alias in node.names}
+    return set()
+
+
 def own_code_findings(cells: Sequence[str], function: str, allow: Sequence[str] = (), *,
                       locked: Sequence[str] = ()) -> list[str]:
     """Why `function` may not be the student's own code, read from the notebook's source.
@@ -1059,12 +1101,16 @@ def own_code_findings(cells: Sequence[str], function: str, allow: Sequence[str] 
 
     bindings: dict[str, list[_Binding]] = {}
     constructs: list[_Construct] = []
+    run_now: set[str] = set()  # names read by code that runs when a cell runs
+    home: dict[int, str] = {}  # construct in a function's body -> the function
     for cell in parsed:
         scopes = _Scopes(cell.tree)
         for binding in _bindings(cell, scopes):
             bindings.setdefault(binding.name, []).append(binding)
+        run_now |= _module_level_reads(cell.tree)
         if not cell.locked:
             constructs.extend(_constructs(cell, scopes, allow))
+            home.update(_home_function(cell.tree))
 
     reached, code = _walk_function(function, bindings, allow)
     findings = _rule_findings(function, reached, allow_text)
@@ -1083,6 +1129,20 @@ def own_code_findings(cells: Sequence[str], function: str, allow: Sequence[str] 
     constructs.sort(key=lambda c: (id(c.node) not in owner, c.site.cell, c.site.line))
     for construct in constructs:
         site = construct.site
+        if id(construct.node) not in owner:
+            # Not in the code `function` reaches. It still counts when it can run, or reach
+            # `function`, some other way: at module level, or in a function that code run at
+            # module level names. Two exceptions, so that one function's mistake costs only
+            # that function: a construct in the body of a function nothing at module level
+            # names, and a module-level import from weightinit whose names nothing at module
+            # level reads (the functions that use them are found by rules 1 and 2).
+            inside = home.get(id(construct.node))
+            if inside is not None and inside not in run_now:
+                continue
+            if (inside is None and construct.hint == "library"
+                    and isinstance(construct.node, (ast.Import, ast.ImportFrom))
+                    and not (_bound_by_import(construct.node) & run_now)):
+                continue
         if construct.what.startswith("imports") and site in cited:
             continue  # already named by rule 1 or 2
         if (site.cell, site.line, construct.hint) in shown:
