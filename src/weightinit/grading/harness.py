@@ -77,6 +77,25 @@ def _exception_names(exc: BaseException) -> list[str]:
     return [cls.__name__ for cls in type(exc).__mro__][:20]
 
 
+#: The comm target through which the judge asks for calls (see :func:`install`).
+TARGET = "weightinit.judge"
+
+
+def install() -> None:
+    """Let the judge send requests as comm messages: each message's data names a request file
+    and a reply file, answered by :func:`serve`."""
+    from comm import get_comm_manager
+
+    def opened(comm, _msg) -> None:
+        def received(msg) -> None:
+            data = msg["content"]["data"]
+            serve(data["request"], data["reply"])
+
+        comm.on_msg(received)
+
+    get_comm_manager().register_target(TARGET, opened)
+
+
 def serve(request_path: str, reply_path: str) -> None:
     """Answer one request of the judge (see the module docstring)."""
     with open(request_path, encoding="utf-8") as f:

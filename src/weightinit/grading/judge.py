@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from . import sandbox, wire
+from .harness import TARGET as HARNESS_TARGET
 from .remote import Remote
 from .source import own_code_findings
 
@@ -120,6 +121,8 @@ class Kernel:
         self.clean_cells: list[str] = []
         self.calls = 0
         self.restarts = 0
+        #: The harness's comm in the kernel: None until opened, False if it could not be.
+        self.comm: str | bool | None = None
         #: The longest a call and a cell of the student's took (s): the margin to the limits.
         self.slowest = {"call": 0.0, "cell": 0.0}
 
@@ -176,6 +179,7 @@ class Kernel:
         """A new kernel with the student's clean cells run again (silently, each with the usual
         limit); a cell that fails now is dropped."""
         self.stop()
+        self.comm = None
         self.restarts += 1
         self.start()
         kept = []
@@ -204,18 +208,26 @@ class Kernel:
         IOPub messages are read and, when `keep` is a list, appended to it as nbformat outputs
         (capped); otherwise dropped.
         """
+        msg_id = self.kc.execute(code, silent=silent, store_history=not silent,
+                                 allow_stdin=False)
+        return self._wait(msg_id, limit, keep)
+
+    def _wait(self, msg_id: str, limit: float, keep: list | None = None,
+              reply_wanted: bool = True) -> tuple[str, dict]:
+        """Wait for the kernel to finish the request `msg_id` (see :meth:`_execute`). Without
+        `reply_wanted` (a comm message, which gets none) the kernel's "idle" ends the wait."""
         kc = self.kc
-        msg_id = kc.execute(code, silent=silent, store_history=not silent, allow_stdin=False)
         deadline = time.monotonic() + limit
         interrupted_at = None
-        reply = None
+        reply = None if reply_wanted else {"status": "ok"}
         # A call's output is not kept, so its reply is enough; a cell's outputs are complete
         # when the kernel says it is idle again.
-        idle = keep is None
+        idle = keep is None and reply_wanted
         next_alive_check = time.monotonic() + 0.5
         while reply is None or not idle:
             now = time.monotonic()
-            if reply is None and now > deadline and interrupted_at is None:
+            replied = reply_wanted and reply is not None  # only its last outputs are awaited
+            if now > deadline and interrupted_at is None and not replied:
                 interrupted_at = now
                 try:
                     self.km.interrupt_kernel()
@@ -223,13 +235,13 @@ class Kernel:
                     pass
             if interrupted_at is not None and now > interrupted_at + INTERRUPT_GRACE:
                 return "timeout", {}
-            if reply is not None and now > deadline + INTERRUPT_GRACE:
+            if replied and now > deadline + INTERRUPT_GRACE:
                 break  # the reply came; stray output after it is not waited for
             if now > next_alive_check:
                 next_alive_check = now + 0.5
                 if not self.alive():
                     return "dead", {}
-            if keep is None:
+            if keep is None and reply_wanted:
                 self._drain()
                 try:
                     msg = kc.shell_channel.get_msg(timeout=0.05)
@@ -255,7 +267,8 @@ class Kernel:
             kind = msg["msg_type"]
             if kind == "status" and msg["content"].get("execution_state") == "idle":
                 idle = True
-            elif kind in ("stream", "display_data", "execute_result", "error"):
+            elif keep is not None and kind in ("stream", "display_data", "execute_result",
+                                               "error"):
                 keep.append(msg)
         if interrupted_at is not None:
             return "timeout", reply or {}
@@ -301,6 +314,34 @@ class Kernel:
             self.replace()
         return outputs, reply.get("execution_count")
 
+    def _request(self, request: str, reply_path: str) -> tuple[str, dict]:
+        """Ask the kernel's harness to answer `request`: by a comm message (no IPython cell
+        machinery: about half the time of an execute request) once the harness's comm is open,
+        else by executing ``harness.serve(...)``."""
+        if self.comm is None:
+            self.comm = self._open_comm()
+        if self.comm:
+            msg = self.kc.session.msg("comm_msg", {
+                "comm_id": self.comm, "data": {"request": request, "reply": reply_path}})
+            self.kc.shell_channel.send(msg)
+            return self._wait(msg["header"]["msg_id"], self.call_seconds, reply_wanted=False)
+        code = (f"__import__('weightinit.grading.harness', fromlist=['serve'])"
+                f".serve({request!r}, {reply_path!r})")
+        return self._execute(code, self.call_seconds, silent=True)
+
+    def _open_comm(self) -> str | bool:
+        """Open the harness's comm in the kernel; its id, or False (calls then execute code)."""
+        code = "__import__('weightinit.grading.harness', fromlist=['install']).install()"
+        status, _ = self._execute(code, self.call_seconds, silent=True)
+        if status != "ok":
+            return False
+        comm_id = secrets.token_hex(16)
+        msg = self.kc.session.msg("comm_open", {
+            "comm_id": comm_id, "target_name": HARNESS_TARGET, "data": {}})
+        self.kc.shell_channel.send(msg)
+        status, _ = self._wait(msg["header"]["msg_id"], self.call_seconds, reply_wanted=False)
+        return comm_id if status == "ok" else False
+
     def call(self, name: str, args: tuple, kwargs: dict) -> tuple[dict, list[bytes]]:
         """Call the student's `name` in the kernel; the reply and its buffers (see the
         harness)."""
@@ -321,11 +362,9 @@ class Kernel:
         fd = os.open(request, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(payload, f)
-        code = (f"__import__('weightinit.grading.harness', fromlist=['serve'])"
-                f".serve({str(request)!r}, {str(reply_path)!r})")
         began = time.perf_counter()
         try:
-            status, reply = self._execute(code, self.call_seconds, silent=True)
+            status, _ = self._request(str(request), str(reply_path))
         except Exception:  # noqa: BLE001
             status = "dead"
         if status in ("ok", "error"):
@@ -422,7 +461,13 @@ def _outputs(msgs: list) -> list[dict]:
                 item["execution_count"] = content.get("execution_count")
             out.append(item)
         elif kind == "error":
-            tb = [strip_paths(str(line))[:CELL_TEXT] for line in content.get("traceback", [])][-20:]
+            tb, room = [], CELL_TEXT
+            for line in reversed(content.get("traceback", [])[-20:]):
+                line = strip_paths(str(line))[:room]
+                room -= len(line)
+                tb.insert(0, line)
+                if room <= 0:
+                    break
             out.append({"output_type": "error", "ename": str(content.get("ename", "Error"))[:200],
                         "evalue": strip_paths(str(content.get("evalue", "")))[:CELL_TEXT],
                         "traceback": tb})
