@@ -147,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
         "book": lambda: book_builds(args.runs),
         "autograde": lambda: autograde_per_submission(args.runs),
         "propagation": lambda: propagation_ratio(args.runs),
+        "judge": lambda: subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "bench_judge.py"), "--runs",
+             str(args.runs)], cwd=ROOT, env=ENV, capture_output=True, text=True, check=True,
+        ).stdout,
         "make test": (lambda: None) if args.skip_make_test else make_test,
     }
     results = {}
@@ -177,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         lines.append(row("propagation / bare numpy (time ratio)", None, "x", 1.2))
     lines.append(row("full `make test`", results["make test"], "s", None, "{:.0f}"))
-    lines.append("")
+    lines += ["", "## The judge (benchmarks/bench_judge.py)", "", results["judge"].strip(), ""]
     RESULTS.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
     return 0
