@@ -494,6 +494,7 @@ class Judge:
         self.hidden = False
         self.broken: dict[str, str] = {}  # function -> why its later calls fail at once
         self.secrets: list[str] = []  # texts from the student's code seen in a hidden test
+        self.findings: dict[tuple, list[str]] = {}  # own-code findings, per (function, allow)
 
 
 def _student_exception(types: object, message: object) -> Exception:
@@ -525,8 +526,12 @@ class Proxy(Remote):
 
     def own_code_findings(self, allow: Sequence[str] = ()) -> list[str]:
         judge = self._judge
-        return own_code_findings(judge.student_cells, self.__name__, (*judge.allow, *allow),
-                                 locked=judge.locked_cells)
+        key = (self.__name__, tuple(allow))
+        if key not in judge.findings:  # the source does not change: read it once per question
+            judge.findings[key] = own_code_findings(
+                judge.student_cells, self.__name__, (*judge.allow, *allow),
+                locked=judge.locked_cells)
+        return judge.findings[key]
 
     def __repr__(self) -> str:
         return f"<function {self.__name__}>"
