@@ -12,6 +12,7 @@ from __future__ import annotations
 import subprocess
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -285,3 +286,23 @@ def test_without_bubblewrap_make_grade_says_what_is_lost(monkeypatch, tmp_path, 
         assert "WARNING: bwrap is not installed" in said and "gradebook" in said
     finally:
         sandbox.probe.cache_clear()
+
+
+@pytest.mark.skipif(sandbox.probe() is not None, reason=f"no sandbox here: {sandbox.probe()}")
+def test_the_course_folder_is_hidden_from_the_kernel(tmp_path, monkeypatch):
+    """Solutions (with their hidden tests), the gradebook and the other students' work are not
+    even readable: the course folder is emptied in the kernel's view, but for Python and the
+    package."""
+    course = Path.cwd()  # the repository: solutions/ is here, as in an instructor's course
+    secret = course / "solutions" / "ex03-initializers" / "ex03-initializers.ipynb"
+    student = RIGHT + textwrap.dedent(f"""
+        import os
+        print("solutions visible:", os.path.exists({str(secret)!r}))
+        print("course entries:", sorted(os.listdir({str(course)!r})))
+    """)
+    cells = [{"index": 0, "kind": "locked", "source": SETUP},
+             {"index": 1, "kind": "student", "source": student}]
+    result = judge.run({"cells": cells, "limits": LIMITS, "course_roots": [str(course)]})
+    text = "".join(o.get("text", "") for o in result["cells"]["1"]["outputs"])
+    assert "solutions visible: False" in text, text
+    assert secret.exists()  # hidden from the kernel only

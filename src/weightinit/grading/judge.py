@@ -111,11 +111,18 @@ class Kernel:
     """The student's kernel: start it in the sandbox, run cells, answer calls, replace it."""
 
     def __init__(self, sandboxed: bool, env: dict[str, str], cell_seconds: float = CELL_SECONDS,
-                 call_seconds: float = CALL_SECONDS):
+                 call_seconds: float = CALL_SECONDS, course_roots: Sequence[Path] = ()):
         self.sandboxed = sandboxed
         self.env = env
         self.cell_seconds = cell_seconds
         self.call_seconds = call_seconds
+        #: What the kernel must not see: the course folder (solutions, gradebook, the other
+        #: students' work) and the grading user's home, but for Python and the package.
+        import weightinit
+
+        self.hide = sandbox.hidden(
+            [*course_roots, Path.home(), Path("/srv/nbgrader")],
+            keep=[Path(sys.prefix), Path(sys.base_prefix), Path(weightinit.__file__).parent])
         self.exchange = Path(tempfile.mkdtemp(prefix="wi-judge-"))
         self.km = self.kc = None
         self.clean_cells: list[str] = []
@@ -133,9 +140,12 @@ class Kernel:
 
         exchange, sandboxed = self.exchange, self.sandboxed
 
+        hide = self.hide
+
         class SandboxedKernelManager(KernelManager):
             def format_kernel_cmd(self, extra_arguments=None):
-                return sandbox.wrap(super().format_kernel_cmd(extra_arguments), exchange, sandboxed)
+                return sandbox.wrap(super().format_kernel_cmd(extra_arguments), exchange,
+                                    sandboxed, hide)
 
         tag = secrets.token_hex(4)
         self.km = SandboxedKernelManager(
@@ -436,7 +446,7 @@ def _outputs(msgs: list) -> list[dict]:
     for msg in msgs:
         kind, content = msg["msg_type"], msg["content"]
         if kind == "stream":
-            text = str(content.get("text", ""))
+            text = strip_paths(str(content.get("text", "")))
             room = max(0, CELL_TEXT - text_kept)
             if len(text) > room:
                 dropped += len(text) - room
@@ -450,7 +460,9 @@ def _outputs(msgs: list) -> list[dict]:
             else:
                 out.append({"output_type": "stream", "name": name, "text": text})
         elif kind in ("display_data", "execute_result"):
-            data = content.get("data", {})
+            data = dict(content.get("data", {}))
+            if isinstance(data.get("text/plain"), str):
+                data["text/plain"] = strip_paths(data["text/plain"])
             size = len(json.dumps(data))
             if rich_kept + size > RICH_BYTES:
                 dropped += size
@@ -733,7 +745,8 @@ def run(job: dict) -> dict:
     sandboxed = sandbox.probe() is None
     kernel = Kernel(sandboxed, kernel_env(),
                     cell_seconds=float(limits.get("cell_seconds", CELL_SECONDS)),
-                    call_seconds=float(limits.get("call_seconds", CALL_SECONDS)))
+                    call_seconds=float(limits.get("call_seconds", CALL_SECONDS)),
+                    course_roots=[Path(p) for p in job.get("course_roots", [os.getcwd()])])
     results: dict[str, dict] = {}
     student = [c["source"] for c in cells if c["kind"] == "student"]
     locked = [c["source"] for c in cells if c["kind"] == "locked"]

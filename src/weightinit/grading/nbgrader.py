@@ -152,7 +152,8 @@ class JudgedExecute(NbGraderPreprocessor):
             cell.execution_count = None
         who = f"{resources['nbgrader']['student']}/{resources['nbgrader']['assignment']}"
         try:
-            result = _run_judge({"cells": cells})
+            # nbgrader runs from the course folder: the kernel must not see into it.
+            result = _run_judge({"cells": cells, "course_roots": [os.getcwd()]})
         except Exception as exc:  # noqa: BLE001  (one notebook's failure, reported, not raised)
             _say(f"failed: {who}: the judge could not grade it ({exc}); its tests score 0")
             for item in cells:

@@ -2,10 +2,11 @@
 
 The kernel is started through Linux's bubblewrap (Debian package ``bubblewrap``) and ``prlimit``:
 
-- the whole machine read-only (the gradebook, the course's files, the installed package, other
-  students' folders), with two writable places: a private ``/tmp`` in memory (its working
-  folder and home, :data:`SCRATCH_BYTES`), and the exchange folder where the judge and the
-  kernel pass requests and replies;
+- the whole machine read-only, and the course folder and the grading user's home emptied
+  (solutions with their hidden tests, the gradebook, every student's submission and feedback,
+  the nbgrader exchange), except Python and the installed package; two writable places: a
+  private ``/tmp`` in memory (its working folder and home, :data:`SCRATCH_BYTES`), and the
+  exchange folder where the judge and the kernel pass requests and replies;
 - no network (a new network namespace with only its own loopback), no view of the machine's
   other processes (a new PID namespace: every process the kernel starts dies with it, detached
   or not), no capabilities, a new session (no terminal to inject into);
@@ -19,6 +20,7 @@ not promised; the kernel still gets the resource limits.
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -75,7 +77,39 @@ def limits() -> list[str]:
             "--core=0", "--"]
 
 
-def wrap(cmd: Sequence[str], exchange: Path, sandboxed: bool = True) -> list[str]:
+def hidden(roots: Sequence[Path], keep: Sequence[Path]) -> list[Path]:
+    """What the kernel must not see although the machine is mounted read-only: every entry of
+    each folder in `roots` (the course folder: solutions, gradebook, submissions, feedback; the
+    grading user's home) except those on the way to a folder in `keep` (Python and the installed
+    package, which the kernel needs)."""
+    keep = [Path(os.path.realpath(k)) for k in keep]
+    out: list[Path] = []
+    for root in roots:
+        root = Path(os.path.realpath(root))
+        if not root.is_dir() or root == Path("/"):
+            continue
+        for entry in sorted(root.iterdir()):
+            real = Path(os.path.realpath(entry))
+            if any(k == real or real in k.parents or k in real.parents for k in keep):
+                continue
+            if entry.is_symlink():
+                continue  # its target is masked where it lives, if it is under a root
+            out.append(entry)
+    return out
+
+
+def _masks(paths: Sequence[Path]) -> list[str]:
+    args: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            args += ["--tmpfs", str(path)]
+        elif path.exists():
+            args += ["--ro-bind", "/dev/null", str(path)]
+    return args
+
+
+def wrap(cmd: Sequence[str], exchange: Path, sandboxed: bool = True,
+         hide: Sequence[Path] = ()) -> list[str]:
     """`cmd` (a kernel's command line) run inside the sandbox.
 
     Parameters
@@ -87,6 +121,8 @@ def wrap(cmd: Sequence[str], exchange: Path, sandboxed: bool = True) -> list[str
         judge's request and reply files.
     sandboxed : bool
         False where :func:`probe` failed: only the limits apply.
+    hide : sequence of Path
+        Files and folders replaced by empty ones in the kernel's view (:func:`hidden`).
     """
     prefix = limits()
     if not sandboxed or shutil.which("prlimit") is None:
@@ -95,6 +131,7 @@ def wrap(cmd: Sequence[str], exchange: Path, sandboxed: bool = True) -> list[str
     box = [
         "bwrap", *_namespaces(),
         "--ro-bind", "/", "/",
+        *_masks(hide),
         "--dev", "/dev",
         "--proc", "/proc",
         "--size", str(SCRATCH_BYTES), "--tmpfs", "/tmp",
