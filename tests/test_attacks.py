@@ -431,14 +431,25 @@ def _machine_paths(f: Folder) -> set[str]:
     return {p for p in paths if p not in ("", "/")}
 
 
+def _own_source(f: Folder, page: Path) -> str:
+    """What the student wrote (their submitted notebook's text): a path the test harness put in
+    an attack's code is the student's own text, not a leak of the grader."""
+    student, assignment = page.relative_to(f.path / "feedback").parts[:2]
+    submitted = f.path / "submitted" / student / assignment
+    return "".join(p.read_text(encoding="utf-8", errors="replace")
+                   for p in submitted.glob("*.ipynb"))
+
+
 def _leaks(f: Folder) -> dict[str, list[str]]:
     hidden, paths = _hidden_lines(f), _machine_paths(f)
     out = {}
     for page in sorted((f.path / "feedback").glob("**/*.html")):
         raw = page.read_text(encoding="utf-8", errors="replace")
         text = html.unescape(re.sub(r"<[^>]+>", "", raw))
+        own = _own_source(f, page)
         found = [f"hidden test: {line}" for line in sorted(hidden) if line in text]
-        found += [f"path: {p}" for p in sorted(paths) if p in text or p in raw]
+        found += [f"path: {p}" for p in sorted(paths)
+                  if (p in text or p in raw) and p not in own]
         if found:
             out[str(page.relative_to(f.path / "feedback"))] = found
     return out
