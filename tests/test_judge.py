@@ -306,3 +306,16 @@ def test_the_course_folder_is_hidden_from_the_kernel(tmp_path, monkeypatch):
     text = "".join(o.get("text", "") for o in result["cells"]["1"]["outputs"])
     assert "solutions visible: False" in text, text
     assert secret.exists()  # hidden from the kernel only
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=list(ATTACKS))
+def test_the_judge_alone_holds_without_the_source_check(attack, monkeypatch):
+    """Defence in depth: with the own-code reading of the source switched off (most attacks
+    import sys or builtins, which that check refuses by itself), the judge still fails the wrong
+    variance and passes what the wrong function does get right."""
+    monkeypatch.setattr(judge, "own_code_findings", lambda *args, **kwargs: [])
+    graded = grade(WRONG + textwrap.dedent(ATTACKS[attack]))
+    assert not passed(graded["variance"]), f"{attack}: the wrong variance passed"
+    if attack not in ("the harness patched", "a forged reply", "an object that is not an array"):
+        # the source check is really off: what the wrong function gets right still passes
+        assert passed(graded["shape"]) and passed(graded["rng"]), (attack, graded)
