@@ -91,14 +91,7 @@ def margins(busy: int) -> dict[str, dict]:
     import nbformat
 
     from weightinit.grading import judge
-
-    def kind(cell) -> str | None:
-        if cell.cell_type != "code":
-            return None
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade") and not meta.get("solution"):
-            return "test"
-        return "locked" if meta.get("locked") and not meta.get("solution") else "student"
+    from weightinit.grading.nbgrader import cell_kind as kind
 
     stop = multiprocessing.Event()
     hogs = [multiprocessing.Process(target=_burn, args=(stop,), daemon=True) for _ in range(busy)]

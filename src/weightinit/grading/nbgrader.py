@@ -127,7 +127,9 @@ def without_hidden_tests(source: str) -> str:
     return "".join(out)
 
 
-def _kind(cell) -> str | None:
+def cell_kind(cell) -> str | None:
+    """How the judge treats a notebook cell: ``test`` (judged), ``locked`` (the course's code,
+    run in the kernel), ``student`` (run in the kernel), or None (not code)."""
     if cell.cell_type != "code":
         return None
     meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -144,7 +146,7 @@ class JudgedExecute(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         cells = []
         for index, cell in enumerate(nb.cells):
-            kind = _kind(cell)
+            kind = cell_kind(cell)
             if kind is None:
                 continue
             cells.append({"index": index, "kind": kind, "source": cell.source})
