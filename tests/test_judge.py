@@ -319,3 +319,16 @@ def test_the_judge_alone_holds_without_the_source_check(attack, monkeypatch):
     if attack not in ("the harness patched", "a forged reply", "an object that is not an array"):
         # the source check is really off: what the wrong function gets right still passes
         assert passed(graded["shape"]) and passed(graded["rng"]), (attack, graded)
+
+
+def test_python_and_the_package_stay_visible_when_they_live_under_tmp(tmp_path):
+    """The sandbox gives the kernel an empty /tmp; a course cloned under /tmp (as CI does) keeps
+    its venv and package visible, read-only, and nothing else of /tmp."""
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    cmd = sandbox.wrap(["python"], tmp_path / "exchange", True, needed=[venv, Path("/usr")])
+    tmpfs = cmd.index("/tmp")  # the --tmpfs /tmp mount comes first, the bind after it
+    assert cmd[tmpfs - 1] == "--tmpfs"
+    bind = cmd.index(str(venv))
+    assert cmd[bind - 1] == "--ro-bind" and bind > tmpfs
+    assert "/usr" not in cmd  # not under /tmp: already visible read-only

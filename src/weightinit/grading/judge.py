@@ -120,9 +120,10 @@ class Kernel:
         #: students' work) and the grading user's home, but for Python and the package.
         import weightinit
 
-        self.hide = sandbox.hidden(
-            [*course_roots, Path.home(), Path("/srv/nbgrader")],
-            keep=[Path(sys.prefix), Path(sys.base_prefix), Path(weightinit.__file__).parent])
+        self.needed = [Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
+                       Path(weightinit.__file__).parent.parent]
+        self.hide = sandbox.hidden([*course_roots, Path.home(), Path("/srv/nbgrader")],
+                                   keep=self.needed)
         self.exchange = Path(tempfile.mkdtemp(prefix="wi-judge-"))
         self.km = self.kc = None
         self.clean_cells: list[str] = []
@@ -140,12 +141,12 @@ class Kernel:
 
         exchange, sandboxed = self.exchange, self.sandboxed
 
-        hide = self.hide
+        hide, needed = self.hide, self.needed
 
         class SandboxedKernelManager(KernelManager):
             def format_kernel_cmd(self, extra_arguments=None):
                 return sandbox.wrap(super().format_kernel_cmd(extra_arguments), exchange,
-                                    sandboxed, hide)
+                                    sandboxed, hide, needed)
 
         tag = secrets.token_hex(4)
         self.km = SandboxedKernelManager(

@@ -108,8 +108,22 @@ def _masks(paths: Sequence[Path]) -> list[str]:
     return args
 
 
+def _under_tmp(paths: Sequence[Path]) -> list[str]:
+    """Read-only binds that bring back the folders the kernel needs (Python, the package) where
+    they live under /tmp, which the sandbox replaces with an empty one (a course cloned to
+    /tmp, as CI does)."""
+    args: list[str] = []
+    seen: set[str] = set()
+    for path in paths:
+        for form in {str(path), os.path.realpath(path)}:
+            if form.startswith("/tmp/") and os.path.exists(form) and form not in seen:
+                seen.add(form)
+                args += ["--ro-bind", form, form]
+    return args
+
+
 def wrap(cmd: Sequence[str], exchange: Path, sandboxed: bool = True,
-         hide: Sequence[Path] = ()) -> list[str]:
+         hide: Sequence[Path] = (), needed: Sequence[Path] = ()) -> list[str]:
     """`cmd` (a kernel's command line) run inside the sandbox.
 
     Parameters
@@ -123,6 +137,9 @@ def wrap(cmd: Sequence[str], exchange: Path, sandboxed: bool = True,
         False where :func:`probe` failed: only the limits apply.
     hide : sequence of Path
         Files and folders replaced by empty ones in the kernel's view (:func:`hidden`).
+    needed : sequence of Path
+        Folders the kernel cannot run without (Python's prefixes, the folder holding the
+        package): kept visible even under /tmp.
     """
     prefix = limits()
     if not sandboxed or shutil.which("prlimit") is None:
@@ -135,6 +152,7 @@ def wrap(cmd: Sequence[str], exchange: Path, sandboxed: bool = True,
         "--dev", "/dev",
         "--proc", "/proc",
         "--size", str(SCRATCH_BYTES), "--tmpfs", "/tmp",
+        *_under_tmp(needed),
         "--bind", str(exchange), str(exchange),
         "--chdir", work,
         "--setenv", "HOME", work,
