@@ -18,13 +18,31 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.animation import FuncAnimation
+from matplotlib.axes import Axes
+from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from scipy import stats as _st
 
-__all__ = ["format_value", "frames_slider", "live_slider", "live_controls"]
+from .._validate import as_real
+
+__all__ = [
+    "format_value",
+    "frames_slider",
+    "live_slider",
+    "live_controls",
+    "SAMPLE_COLOR",
+    "THEORY_COLOR",
+    "REFERENCE_COLOR",
+    "HistDensity",
+    "normal_pdf",
+    "hist_with_density",
+]
 
 # matplotlib's jshtml player draws its buttons with Font Awesome 4 loaded from a CDN. The book
 # must load nothing from third-party hosts, so the stylesheet link goes and each icon becomes a
@@ -165,3 +183,102 @@ def live_slider(
     return live_controls(
         lambda fig, **kw: draw(fig, kw[description]), figsize=figsize, **{description: values}
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Common plot pieces: the book's colours, a histogram with a density curve
+# --------------------------------------------------------------------------------------------
+
+
+#: Colours used across the book: the sample, the theory curve, a reference curve.
+SAMPLE_COLOR = "#4c72b0"
+THEORY_COLOR = "#c44e52"
+REFERENCE_COLOR = "#555555"
+
+
+class HistDensity(NamedTuple):
+    """What :func:`hist_with_density` drew: the bars, the curve (or None) and the share of the
+    sample that fell outside the histogram's range (not drawn)."""
+
+    bars: BarContainer
+    line: Line2D | None
+    outside: float
+
+
+
+
+def normal_pdf(mean: float = 0.0, std: float = 1.0) -> Callable[[np.ndarray], np.ndarray]:
+    """The density of :math:`N(\\text{mean}, \\text{std}^2)` as a function of ``x``."""
+    std = as_real(std, "std", minimum=0.0, strict=True)
+    return _st.norm(as_real(mean, "mean"), std).pdf
+
+
+def hist_with_density(
+    ax: Axes,
+    samples: np.ndarray,
+    pdf: Callable[[np.ndarray], np.ndarray] | None = None,
+    *,
+    bins: int = 60,
+    range: tuple[float, float] | None = None,
+    label: str | None = None,
+    pdf_label: str | None = None,
+    color: str = SAMPLE_COLOR,
+    pdf_color: str = THEORY_COLOR,
+    pdf_style: str = "-",
+) -> HistDensity:
+    """Histogram of `samples` on a density scale, with the density `pdf` drawn over it.
+
+    The bar heights are ``count / (len(samples) * bin_width)`` over *all* samples, so the bars
+    are comparable with `pdf` even when some samples fall outside `range` (they are counted in
+    the total but not drawn; their share is returned). With every sample inside, the bars' area
+    is exactly 1.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+        Where to draw.
+    samples : array_like
+        Values to histogram (flattened); at least one, all finite.
+    pdf : callable, optional
+        Density to overlay, evaluated on 401 points across the range.
+    bins : int
+        Number of bars, positive.
+    range : (float, float), optional
+        Lower and upper edge; default the sample's minimum and maximum.
+    label, pdf_label : str, optional
+        Legend labels of the bars and the curve.
+    color, pdf_color, pdf_style : matplotlib colour and line style.
+
+    Returns
+    -------
+    HistDensity
+
+    Raises
+    ------
+    ValueError
+        For an empty or non-finite sample, a non-positive `bins` or an empty `range`.
+    """
+    x = np.ravel(np.asarray(samples, dtype=float))
+    if x.size == 0:
+        raise ValueError("samples must hold at least one value, got an empty array")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("samples must be finite, got NaN or infinite values")
+    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
+        raise ValueError(f"bins must be a positive integer, got {bins!r}")
+    lo, hi = (float(x.min()), float(x.max())) if range is None else map(float, range)
+    if not hi > lo:
+        if range is not None:
+            raise ValueError(f"range must be (low, high) with low < high, got {range!r}")
+        lo, hi = lo - 0.5, hi + 0.5  # a constant sample: one unit-wide window around it
+    edges = np.linspace(lo, hi, int(bins) + 1)
+    counts, _ = np.histogram(x, bins=edges)
+    heights = counts / (x.size * np.diff(edges))
+    bars = ax.bar(edges[:-1], heights, width=np.diff(edges), align="edge", color=color,
+                  alpha=0.55, edgecolor="none", label=label)
+    line = None
+    if pdf is not None:
+        grid = np.linspace(lo, hi, 401)
+        (line,) = ax.plot(grid, pdf(grid), pdf_style, color=pdf_color, lw=2, label=pdf_label)
+    ax.set_xlim(lo, hi)
+    outside = 1.0 - counts.sum() / x.size
+    return HistDensity(bars=bars, line=line, outside=float(outside))

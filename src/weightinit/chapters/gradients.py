@@ -21,7 +21,7 @@ and :func:`layer_factors_at` give the mean-field fixed point and the two factors
 The training experiment (:func:`depth_training`) reproduces at small scale He et al.'s
 observation that a 30-layer ReLU network learns with ``Var(w) = 2/n`` and stalls with
 ``1/n``; :func:`initial_gradients` measures the per-layer gradients of the actual loss at
-initialization with :func:`weightinit.propagation.propagate`.
+initialization with :func:`weightinit.simulation.propagation.propagate`.
 
 References
 ----------
@@ -31,23 +31,31 @@ References
    human-level performance on ImageNet classification", ICCV 2015, section 2.2.
 .. [Klambauer17] G. Klambauer, T. Unterthiner, A. Mayr, S. Hochreiter, "Self-normalizing
    neural networks", NeurIPS 2017.
+
+Figures. Every ``draw_*(fig, ...)`` function draws a whole figure on a matplotlib
+:class:`~matplotlib.figure.Figure` it is given, so that one function serves a static figure, a
+live slider (:func:`weightinit.chapters.display.live_slider`) and a precomputed one
+(:func:`weightinit.chapters.display.frames_slider`). Dots (or markers) are measured, lines
+predicted.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib.figure import Figure
 from scipy.optimize import brentq
 from scipy.special import expit
 
-from ._validate import as_generator, as_real, choice
-from .activations import Activation, get_activation
-from .propagation import Propagation, gaussian_moments, propagate, variance_factor
-from .training import Params, TrainingResult, forward, init_mlp, train
+from .._validate import as_generator, as_real, choice
+from ..activations import Activation, get_activation
+from ..simulation.propagation import Propagation, propagate
+from ..simulation.theory import gaussian_moments, variance_factor
+from ..simulation.training import Params, TrainingResult, forward, init_mlp, train
 
 __all__ = [
     "MODES",
@@ -65,6 +73,11 @@ __all__ = [
     "depth_training",
     "output_gradient",
     "initial_gradients",
+    "GRADIENT_DEPTH_YLIM",
+    "draw_gradient_depth",
+    "draw_width_conditions",
+    "draw_gain_depth",
+    "draw_depth_training",
 ]
 
 #: The fans a variance can be scaled by, with Keras' names.
@@ -163,7 +176,7 @@ def layer_factors(
     """Each layer's forward and backward variance factors, ``F_l = c n_{l-1} v_l`` and
     ``B_l = c n_l v_l``.
 
-    ``c`` is :func:`weightinit.propagation.variance_factor`'s constant: 1 for linear, 1/2 for
+    ``c`` is :func:`weightinit.simulation.theory.variance_factor`'s constant: 1 for linear, 1/2 for
     ReLU, ``(1 + a^2)/2`` for a leaky ReLU of slope ``a`` [He15]_. ``F_l`` multiplies the
     variance of the signal on its way forward through layer ``l`` (``n`` = fan-in); ``B_l``
     multiplies the variance of the gradient on its way back through it (``n`` = fan-out).
@@ -322,7 +335,7 @@ def deep_pass(
     The input is a ``(batch, width)`` standard normal batch, the weights
     :func:`normal_weights` with ``Var(w) = n_var_w / width``, the output gradient a standard
     normal ``(batch, width)`` array, all from `rng` in that order; then
-    :func:`weightinit.propagation.propagate` (no histograms).
+    :func:`weightinit.simulation.propagation.propagate` (no histograms).
 
     For ReLU the theory says the forward variance is multiplied by ``n_var_w / 2`` per layer
     and so is the backward one [He15]_; for a gain ``g`` (:func:`weightinit.calculate_gain`)
@@ -483,8 +496,8 @@ def he_and_lecun(
 ) -> dict[str, Params]:
     """Two initial networks from one draw: He's ``Var(w) = 2 / n_in`` and ``1 / n_in``.
 
-    ``"he"`` is :func:`weightinit.training.init_mlp` with the He scheme; ``"lecun"`` is the same
-    weights divided by ``sqrt(2)``, i.e. ``Var(w) = 1 / n_in`` (LeCun's rule, which equals
+    ``"he"`` is :func:`weightinit.simulation.training.init_mlp` with the He scheme; ``"lecun"`` is
+    the same weights divided by ``sqrt(2)``, i.e. ``Var(w) = 1 / n_in`` (LeCun's rule, which equals
     Glorot's ``2 / (n_in + n_out)`` wherever ``n_in = n_out``). Biases are zero in both, so with
     ReLU hidden units the two networks compute the same function up to a positive factor at
     initialization: only the scale differs.
@@ -505,7 +518,7 @@ def depth_training(
     """Train :func:`he_and_lecun`'s two networks with the same data, learning rate and epochs.
 
     Full-batch gradient descent on the mean cross-entropy with ReLU hidden layers
-    (:func:`weightinit.training.train`).
+    (:func:`weightinit.simulation.training.train`).
 
     Returns
     -------
@@ -542,9 +555,9 @@ def output_gradient(params: Params, X: np.ndarray, y: np.ndarray) -> np.ndarray:
 def initial_gradients(params: Params, X: np.ndarray, y: np.ndarray) -> Propagation:
     """Per-layer statistics of the hidden layers' pre-activations and loss gradients.
 
-    Runs :func:`weightinit.propagation.propagate` through the hidden layers ``W_1..W_{L-1}``
-    (ReLU) with ``grad_output = dL/dh_{L-1}`` from :func:`output_gradient`, so that ``dz`` and
-    ``dw`` are the gradients of the network's actual loss. The biases must be zero (as at
+    Runs :func:`weightinit.simulation.propagation.propagate` through the hidden layers
+    ``W_1..W_{L-1}`` (ReLU) with ``grad_output = dL/dh_{L-1}`` from :func:`output_gradient`, so that
+    ``dz`` and ``dw`` are the gradients of the network's actual loss. The biases must be zero (as at
     initialization), since ``propagate`` has none.
     """
     if any(np.any(np.asarray(b) != 0.0) for _, b in params):
@@ -556,3 +569,147 @@ def initial_gradients(params: Params, X: np.ndarray, y: np.ndarray) -> Propagati
     return propagate(np.asarray(X, dtype=np.float64), hidden, "relu", grad_output=g,
                      histograms=False)
 
+
+# --------------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------------
+
+
+_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
+
+#: Vertical range of :func:`draw_gradient_depth`, the same for every frame of the slider
+#: (it holds ``n Var(w)`` from 1 to 3 over 30 layers: ``0.5^14.5`` to ``1.5^14.5``).
+GRADIENT_DEPTH_YLIM = (1e-6, 1e4)
+
+
+def draw_gradient_depth(
+    fig: Figure,
+    factor: float,
+    *,
+    width: int = 128,
+    depth: int = 30,
+    batch: int = 64,
+    seed: int = 0,
+    ylim: tuple[float, float] = GRADIENT_DEPTH_YLIM,
+) -> None:
+    """Forward ``std(z_l)`` and backward ``std(dL/dz_l)`` of a ReLU network, per layer.
+
+    The network has `depth` layers of width `width` with ``Var(w) = factor / width``
+    (:func:`weightinit.chapters.gradients.deep_pass` with seed `seed`); the gradient arriving at the
+    output is standard normal. Each layer multiplies the forward variance and the backward
+    variance by the same factor ``factor / 2`` [He15]_, so the two curves are mirror images,
+    and both are flat only at ``factor = 2`` (He). Markers measured, lines predicted; log scale.
+    """
+    res = deep_pass("relu", factor, width=width, depth=depth, batch=batch, rng=seed)
+    layers = res.layers
+    ax = fig.add_subplot()
+    ax.plot(layers, res.z.predicted_std, color="tab:blue", lw=1.2)
+    ax.plot(layers, res.z.std, "o", color="tab:blue", ms=3.5, label="forward: std of z_l")
+    ax.plot(layers, res.dz.predicted_std, color="tab:red", lw=1.2)
+    ax.plot(layers, res.dz.std, "s", color="tab:red", ms=3.5,
+            label="backward: std of dL/dz_l")
+    ax.axhline(1.0, color="0.7", lw=0.8, zorder=0)
+    total = (factor / 2.0) ** ((depth - 1) / 2.0)
+    ax.set(yscale="log", ylim=ylim, xlim=(0.5, depth + 0.5), xlabel="layer l",
+           ylabel="standard deviation",
+           title=f"n Var(w) = {factor:g}: factor {factor / 2:g} per layer, "
+                 f"x{total:.3g} in std over {depth - 1} steps")
+    ax.legend(loc="upper center", fontsize=8, ncol=2)
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.14, top=0.9)  # fixed: frames align
+
+
+_MODE_LABELS = {
+    "fan_in": r"fan_in: $n_{in}\,\mathrm{Var}(w) = s$",
+    "fan_out": r"fan_out: $n_{out}\,\mathrm{Var}(w) = s$",
+    "fan_avg": r"fan_avg: $\mathrm{Var}(w) = 2s/(n_{in} + n_{out})$",
+}
+
+
+def draw_width_conditions(fig: Figure, results: Mapping[str, Propagation]) -> None:
+    """How each fan rule treats the forward signal (left) and the backward gradient (right).
+
+    `results` maps a mode (``"fan_in"``, ``"fan_out"``, ``"fan_avg"``) to the propagation of
+    one network through it (:func:`weightinit.chapters.gradients.width_experiment`). Left:
+    ``Var(z_l) / Var(z_1)``; right: ``Var(dL/dz_l) / Var(dL/dz_L)``, both on a log-2 scale.
+    Markers measured, lines predicted. The widths are read off the first result.
+    """
+    first = next(iter(results.values()))
+    sizes = first.layer_sizes
+    layers = first.layers
+    ax1, ax2 = fig.subplots(1, 2, sharey=True)
+    for color, (mode, res) in zip(_COLORS, results.items(), strict=False):
+        label = _MODE_LABELS.get(mode, mode)
+        ax1.plot(layers, res.z.predicted_var / res.z.predicted_var[0], color=color, lw=1.2,
+                 label=label)
+        ax1.plot(layers, res.z.var / res.z.var[0], "o", color=color, ms=3.5)
+        ax2.plot(layers, res.dz.predicted_var / res.dz.predicted_var[-1], color=color, lw=1.2)
+        ax2.plot(layers, res.dz.var / res.dz.var[-1], "o", color=color, ms=3.5)
+    for ax in (ax1, ax2):
+        ax.axhline(1.0, color="0.7", lw=0.8, zorder=0)
+        ax.set_yscale("log", base=2)
+        ax.set_xlabel(f"layer l (width {sizes[1]} to {sizes[-1]})")
+    ax1.set(ylabel="variance relative to the reference layer",
+            title="forward: Var(z_l) / Var(z_1)")
+    ax2.set(title="backward: Var(dL/dz_l) / Var(dL/dz_L)")
+    ax1.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+
+
+def draw_gain_depth(fig: Figure, results: Mapping[str, Propagation]) -> None:
+    """Forward ``std(h_l)`` (left) and backward ``std(dL/dz_l) / std(dL/dz_L)`` (right).
+
+    `results` maps a label (e.g. ``"tanh, gain 5/3"``) to the propagation of an equal-width
+    network (:func:`weightinit.chapters.gradients.deep_pass` with ``n_var_w = gain**2``). Markers
+    measured, lines predicted (the mean-field recursion of
+    :func:`weightinit.simulation.theory.predict`).
+    """
+    ax1, ax2 = fig.subplots(1, 2)
+    for color, (label, res) in zip(_COLORS, results.items(), strict=False):
+        layers = res.layers
+        ax1.plot(layers, res.h.predicted_std, color=color, lw=1.2, label=label)
+        ax1.plot(layers, res.h.std, "o", color=color, ms=3)
+        ax2.plot(layers, res.dz.predicted_std / res.dz.predicted_std[-1], color=color, lw=1.2)
+        ax2.plot(layers, res.dz.std / res.dz.std[-1], "o", color=color, ms=3)
+    top = max(1.5, 1.4 * max(float(np.nanmax(r.h.std)) for r in results.values()))
+    ax1.set(ylim=(0.0, top), xlabel="layer l", ylabel="std of h_l",
+            title="forward: the signal")
+    ax2.axhline(1.0, color="0.7", lw=0.8, zorder=0)
+    ax2.set(yscale="log", xlabel="layer l", ylabel="relative to the last layer",
+            title="backward: std of dL/dz_l")
+    ax1.legend(fontsize=7, loc="upper center", ncol=2)
+    fig.tight_layout()
+
+
+_RUN_STYLE = {"he": ("tab:blue", "Var(w) = 2/n (He)"), "lecun": ("tab:red", "Var(w) = 1/n")}
+
+
+def draw_depth_training(
+    fig: Figure,
+    runs: Mapping[str, TrainingResult],
+    initial: Mapping[str, Propagation],
+) -> None:
+    """He et al.'s observation at small scale: the training loss (left) and the gradient of
+    the loss with respect to each hidden layer's pre-activations at initialization (right).
+
+    `runs` and `initial` map ``"he"`` and ``"lecun"`` (or other labels) to the outcome of
+    :func:`weightinit.chapters.gradients.depth_training` and
+    :func:`weightinit.chapters.gradients.initial_gradients`. Right panel: markers measured, lines
+    predicted, log scale.
+    """
+    ax1, ax2 = fig.subplots(1, 2)
+    for i, (name, run) in enumerate(runs.items()):
+        color, label = _RUN_STYLE.get(name, (_COLORS[i % len(_COLORS)], name))
+        ax1.plot(np.arange(run.epochs + 1), run.loss, color=color, lw=1.4, label=label)
+    ax1.axhline(math.log(2.0), color="0.5", ls=":", lw=1)
+    ax1.text(0.98, math.log(2.0), "ln 2: a coin flip", ha="right", va="bottom", fontsize=7,
+             transform=ax1.get_yaxis_transform())
+    ax1.set(xlabel="epoch", ylabel="training loss (cross-entropy)", ylim=(0.0, 0.8),
+            title="training")
+    ax1.legend(fontsize=8, loc="lower left")
+    for i, (name, res) in enumerate(initial.items()):
+        color, label = _RUN_STYLE.get(name, (_COLORS[i % len(_COLORS)], name))
+        ax2.plot(res.layers, res.dz.predicted_std, color=color, lw=1.2)
+        ax2.plot(res.layers, res.dz.std, "o", color=color, ms=3.5, label=label)
+    ax2.set(yscale="log", xlabel="hidden layer l", ylabel="std of dL/dz_l",
+            title="gradients at initialization")
+    fig.tight_layout()

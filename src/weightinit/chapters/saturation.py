@@ -32,10 +32,10 @@ from scipy import integrate
 from scipy import stats as _st
 from scipy.special import erfc, logit
 
-from . import sums as _sums
-from ._validate import as_generator, as_positive_int, as_real, as_shape, choice
-from .activations import sigmoid, sigmoid_derivative
-from .initializers import calculate_gain, compute_fans, variance_scaling
+from .._validate import as_generator, as_positive_int, as_real, as_shape, choice
+from ..activations import sigmoid, sigmoid_derivative
+from ..initializers import calculate_gain, compute_fans, variance_scaling
+from .sums import arithmetic as _sums
 
 __all__ = [
     "DEFAULT_THRESHOLD",

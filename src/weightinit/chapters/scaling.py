@@ -32,10 +32,12 @@ import math
 from typing import NamedTuple
 
 import numpy as np
+from matplotlib.figure import Figure
 
-from ._validate import as_generator, as_positive_int, as_real
-from .initializers import variance_scaling
-from .sums import preactivation_variance
+from .._validate import as_generator, as_positive_int, as_real
+from ..initializers import variance_scaling
+from .display import REFERENCE_COLOR, SAMPLE_COLOR, THEORY_COLOR, hist_with_density, normal_pdf
+from .sums.arithmetic import preactivation_variance
 
 __all__ = [
     "SQRT_2_OVER_PI",
@@ -52,6 +54,9 @@ __all__ = [
     "variance_inflation",
     "relu_mean_square_factor",
     "uncentred_layer",
+    "UncentredResult",
+    "draw_scaled_normal",
+    "draw_uncentred_preactivations",
 ]
 
 #: :math:`E|Z| = \sqrt{2/\pi}` for a standard normal :math:`Z` (about 0.7979).
@@ -384,3 +389,164 @@ def uncentred_layer(
     x = mean_x + std_x * gen.standard_normal((batch, n))
     W = variance_scaling((n, units), scale, "fan_in", "normal", gen)
     return LayerSample(x=x, W=W, z=x @ W)
+
+
+# --------------------------------------------------------------------------------------------
+# Figures (the widgets' drawing functions, ``draw(fig, value)``)
+# --------------------------------------------------------------------------------------------
+
+
+class UncentredResult(NamedTuple):
+    """Numbers shown by :func:`draw_uncentred_preactivations`."""
+
+    mean_x: float
+    predicted_var: float
+    centred_var: float
+    measured_var: float
+
+
+def draw_scaled_normal(
+    fig: Figure,
+    c: float,
+    *,
+    n_samples: int = 20_000,
+    rng: np.random.Generator | int | None = 0,
+    xlim: float = 4.0,
+    ylim: float | None = None,
+    prefix: str = "",
+) -> SampleStats:
+    """The scaling widget: a histogram of ``randn(n_samples) * c`` against the standard normal.
+
+    Draws one Axes on `fig` with the histogram of the scaled sample, the density of
+    :math:`N(0, c^2)` over it and the standard normal :math:`N(0, 1)` dashed, on the fixed
+    window ``[-xlim, xlim]`` so that frames for different `c` compare. The title reports `c`
+    and the sample's measured standard deviation and mean magnitude
+    (:math:`E|w| = c\\sqrt{2/\\pi}` in theory).
+
+    Parameters
+    ----------
+    fig : Figure
+        Cleared figure to draw on.
+    c : float
+        The multiplier, positive.
+    n_samples : int
+        Sample size.
+    rng : {None, int, numpy.random.Generator}, default 0
+        Seed or Generator; the default fixed seed makes every frame reproducible.
+    xlim : float
+        Half-width of the window.
+    ylim : float, optional
+        Top of the y axis (fix it to compare frames); default automatic.
+    prefix : str
+        Text put before the title (e.g. ``"n = 16: "``).
+
+    Returns
+    -------
+    SampleStats
+        The statistics of the sample drawn (the ones in the title).
+    """
+    c = as_real(c, "c (the multiplier)", minimum=0.0, strict=True)
+    xlim = as_real(xlim, "xlim", minimum=0.0, strict=True)
+    gen = as_generator(rng)
+    w = gen.standard_normal(int(n_samples)) * c
+    stats = scaled_stats(w)
+    ax = fig.add_subplot(1, 1, 1)
+    hist_with_density(ax, w, normal_pdf(0.0, c), bins=80, range=(-xlim, xlim),
+                      label="randn * c", pdf_label=f"N(0, {c:.3g}²)")
+    grid = np.linspace(-xlim, xlim, 401)
+    ax.plot(grid, normal_pdf()(grid), "--", color=REFERENCE_COLOR, lw=1.5, label="N(0, 1)")
+    if ylim is not None:
+        ax.set_ylim(0.0, as_real(ylim, "ylim", minimum=0.0, strict=True))
+    ax.set_xlabel("w")
+    ax.set_ylabel("density")
+    ax.set_title(f"{prefix}c = {c:.3g}: measured σ = {stats.std:.3f}, E|w| = {stats.mean_abs:.3f}")
+    ax.legend(loc="upper right", fontsize="small")
+    return stats
+
+
+def draw_uncentred_preactivations(
+    fig: Figure,
+    mean_x: float,
+    *,
+    std_x: float = 1.0,
+    n: int = 256,
+    units: int = 256,
+    batch: int = 200,
+    scale: float = 2.0,
+    xlim: float = 12.0,
+    curve_means: np.ndarray | None = None,
+    rng: np.random.Generator | int | None = 0,
+) -> UncentredResult:
+    """The input-mean widget: the pre-activations of one layer with fixed weights, for inputs of
+    mean `mean_x`.
+
+    Left: the histogram of ``z = x @ W`` (pooled over the batch and the units, from
+    :func:`weightinit.chapters.scaling.uncentred_layer`) on the fixed window ``[-xlim, xlim]``, with
+    the predicted density :math:`N(0, n\\,\\mathrm{Var}(w)(\\sigma^2 + \\mu^2))` and the centred one
+    :math:`N(0, n\\,\\mathrm{Var}(w)\\sigma^2)` dashed. Right: the predicted standard deviation
+    of ``z`` against the input mean (log scale), with the measured value at `mean_x` marked.
+
+    Parameters
+    ----------
+    fig : Figure
+        Cleared figure to draw on.
+    mean_x : float
+        Mean of the inputs (at least 0 here: the picture is symmetric in the sign).
+    std_x : float
+        Standard deviation of the inputs, positive.
+    n, units, batch : int
+        Fan-in, units, input vectors.
+    scale : float
+        ``Var(w) = scale / n``: 2 for He, 1 for LeCun.
+    xlim : float
+        Half-width of the left window.
+    curve_means : array_like, optional
+        Input means at which the right panel's curve is drawn; default ``0 .. max(100, mean_x)``.
+    rng : {None, int, numpy.random.Generator}, default 0
+        Seed or Generator for :func:`~weightinit.chapters.scaling.uncentred_layer`.
+
+    Returns
+    -------
+    UncentredResult
+    """
+    mean_x = as_real(mean_x, "mean_x", minimum=0.0)
+    std_x = as_real(std_x, "std_x", minimum=0.0, strict=True)
+    xlim = as_real(xlim, "xlim", minimum=0.0, strict=True)
+    layer = uncentred_layer(mean_x, std_x, n, units, batch, scale, rng)
+    var_w = scale / n
+    predicted = preactivation_variance_uncentred(n, var_w, std_x**2, mean_x)
+    centred = preactivation_variance_uncentred(n, var_w, std_x**2, 0.0)
+    measured = float(np.mean(layer.z**2))  # the mean of z is 0 in theory: its variance about 0
+
+    ax, ax_curve = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    hist = hist_with_density(ax, layer.z, normal_pdf(0.0, math.sqrt(predicted)), bins=60,
+                             range=(-xlim, xlim), label="z = x @ W",
+                             pdf_label="predicted")
+    grid = np.linspace(-xlim, xlim, 401)
+    ax.plot(grid, normal_pdf(0.0, math.sqrt(centred))(grid), "--", color=REFERENCE_COLOR,
+            lw=1.5, label="centred inputs")
+    ax.set_ylim(0.0, 1.15 * float(normal_pdf(0.0, math.sqrt(centred))(0.0)))
+    ax.set_xlabel("z")
+    ax.set_ylabel("density")
+    ax.set_title(f"input mean μ = {mean_x:g}: {hist.outside:.0%} of z off the axes",
+                 fontsize="medium")
+    ax.legend(loc="upper right", fontsize="x-small")
+
+    if curve_means is None:
+        curve_means = np.linspace(0.0, max(100.0, mean_x), 401)
+    curve_means = np.asarray(curve_means, dtype=float)
+    curve = [math.sqrt(preactivation_variance_uncentred(n, var_w, std_x**2, m))
+             for m in curve_means]
+    ax_curve.plot(curve_means, curve, color=THEORY_COLOR, lw=2, label="predicted")
+    ax_curve.plot([mean_x], [math.sqrt(measured)], "o", color=SAMPLE_COLOR, label="measured")
+    ax_curve.set_xscale("symlog", linthresh=1.0)
+    ax_curve.set_yscale("log")
+    ax_curve.set_xlabel("input mean μ")
+    ax_curve.set_title(
+        f"std(z): measured {math.sqrt(measured):.3g}\npredicted {math.sqrt(predicted):.3g}",
+        fontsize="medium",
+    )
+    ax_curve.legend(loc="upper left", fontsize="x-small")
+    fig.tight_layout()
+    return UncentredResult(mean_x=mean_x, predicted_var=predicted, centred_var=centred,
+                           measured_var=measured)

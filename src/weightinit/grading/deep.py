@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .. import initializers as _initializers
-from .. import propagation
+from ..simulation import propagation
 from ._common import _ASKED_ANSWERS, _Failure, _fmt, _name, _public
 from .arithmetic import _as_number, _close
 from .calls import _call, _describe_call, _own_code

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .. import datasets, training
+from ..simulation import datasets, training
 from ._common import _ASKED_SHAPES, _Failure, _fmt, _name, _public
 from .calls import _array_stage, _as_array, _call, _describe_call, _own_code, _shape_hint
 from .patterns import _independence_stage, _pattern_stage

@@ -22,7 +22,7 @@ import numbers
 
 import numpy as np
 
-from ._validate import as_generator, as_real
+from .._validate import as_generator, as_real
 
 __all__ = ["DATASETS", "circles", "moons", "spirals", "make", "train_test_split"]
 

@@ -40,9 +40,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
-from ._validate import as_generator, as_real, choice
-from .activations import ACTIVATIONS, Activation, get_activation
-from .initializers import he_normal, xavier_normal
+from .._validate import as_generator, as_real, choice
+from ..activations import ACTIVATIONS, Activation, get_activation
+from ..initializers import he_normal, xavier_normal
 
 __all__ = [
     "SCHEMES",
@@ -489,7 +489,7 @@ def train(
 
     Examples
     --------
-    >>> from weightinit.datasets import circles
+    >>> from weightinit.simulation.datasets import circles
     >>> X, y = circles(200, noise=0.05, rng=0)
     >>> res = train(X, y, "he", layer_sizes=[2, 16, 16, 1], lr=0.5, epochs=300, rng=1)
     >>> bool(res.accuracy[-1] > 0.9)

@@ -41,8 +41,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import integrate, special
 
-from ._validate import as_generator, as_positive_int, as_real
-from .activations import get_activation
+from ..._validate import as_generator, as_positive_int, as_real
+from ...activations import get_activation
 
 __all__ = [
     "NORMAL_KURTOSIS",

@@ -3,8 +3,9 @@ and products of small numbers").
 
 Every function draws a whole figure on a matplotlib :class:`~matplotlib.figure.Figure` it is
 given (``draw_*(fig, ...)``), so that the same function serves a static figure, a live slider
-(:func:`weightinit.widgets.live_slider`) and a precomputed one
-(:func:`weightinit.widgets.frames_slider`). The numbers come from :mod:`weightinit.sums`.
+(:func:`weightinit.chapters.display.live_slider`) and a precomputed one
+(:func:`weightinit.chapters.display.frames_slider`). The numbers come from
+:mod:`weightinit.chapters.sums`.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy import stats as _st
 
-from . import sums
-from .activations import sigmoid, sigmoid_derivative
+from ...activations import sigmoid, sigmoid_derivative
+from . import arithmetic as sums
 
 __all__ = [
     "draw_variance_check",
@@ -44,7 +45,7 @@ def draw_variance_check(
 ) -> None:
     """Measured ``Var(z)`` against two predictions, one point per case, on log-log axes.
 
-    `predicted` is ``n Var(w) E[x^2]`` (:func:`weightinit.sums.preactivation_variance`);
+    `predicted` is ``n Var(w) E[x^2]`` (:func:`weightinit.chapters.sums.preactivation_variance`);
     `zero_mean_formula` is ``n Var(w) Var(x)``, which forgets the inputs' mean. Points on the
     diagonal are predicted correctly.
     """
@@ -69,8 +70,9 @@ def draw_unit_variances(
 ) -> None:
     """Histograms, one per correlation ``rho``, of each unit's variance across the inputs.
 
-    `variances` maps ``rho`` to the per-unit variances (:func:`weightinit.sums.unit_variances`);
-    the dashed line is their common expected mean ``n Var(w) Var(x)``.
+    `variances` maps ``rho`` to the per-unit variances
+    (:func:`weightinit.chapters.sums.unit_variances`); the dashed line is their common expected mean
+    ``n Var(w) Var(x)``.
     """
     ax = fig.add_subplot()
     top = max(float(np.quantile(v, 0.99)) for v in variances.values())
@@ -101,8 +103,8 @@ def draw_linear_depth(
     For each value of `factor` = ``n Var(w)`` the network has `depth` layers of width `n`,
     weights ``N(0, factor / n)``, and a batch of standard normal inputs (all drawn from
     ``np.random.default_rng(seed)``). Dots: measured
-    (:func:`weightinit.sums.linear_network_variances`); line: predicted
-    (:func:`weightinit.sums.linear_network_theory`).
+    (:func:`weightinit.chapters.sums.linear_network_variances`); line: predicted
+    (:func:`weightinit.chapters.sums.linear_network_theory`).
     """
     factors = [factor] if np.isscalar(factor) else list(factor)
     ax = fig.add_subplot()
@@ -156,8 +158,8 @@ def draw_sum_histogram(
     """Histogram of ``z = sum of n products w_i x_i`` (each of std `term_std`) beside its spread.
 
     Left: the histogram with the normal curve ``N(0, n term_std^2)`` and the exact density
-    (:func:`weightinit.sums.preactivation_pdf`), on axes that scale with ``sqrt(n)``. Right:
-    ``std(z)`` against ``n``: the ``sqrt(n) * term_std`` line and the measured point.
+    (:func:`weightinit.chapters.sums.preactivation_pdf`), on axes that scale with ``sqrt(n)``.
+    Right: ``std(z)`` against ``n``: the ``sqrt(n) * term_std`` line and the measured point.
     """
     var_w, var_x = term_std**2, 1.0
     z = sums.sample_preactivations(n, var_w, var_x, trials, np.random.default_rng(seed))
@@ -230,7 +232,8 @@ def draw_relu_gradients(
 
     `curves` maps a label (e.g. ``"Var(w) = 2/n"``) to ``(measured, predicted)``, each the
     standard deviation of ``dL/dz_l`` for ``l = 1..L``
-    (:func:`weightinit.sums.gradient_stds`, :func:`weightinit.sums.relu_gradient_theory`).
+    (:func:`weightinit.chapters.sums.gradient_stds`,
+    :func:`weightinit.chapters.sums.relu_gradient_theory`).
     """
     ax = fig.add_subplot()
     for color, (label, (measured, predicted)) in zip(_COLORS, curves.items(), strict=False):
