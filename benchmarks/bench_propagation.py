@@ -1,4 +1,4 @@
-"""Benchmark: weightinit.propagation.propagate against a bare numpy loop of the same work.
+"""Benchmark: weightinit.simulation.propagation.propagate against a bare numpy loop of the same work.
 
 Both run the forward pass ``z = h @ W``, ``h = f(z)`` through every layer and the backward pass
 ``dz = dh * f'(z)``, ``dW = h_prev.T @ dz``, ``dh = dz @ W.T`` (the same ``3L - 1`` matrix
@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 from weightinit.initializers import he_normal, xavier_normal
-from weightinit.propagation import propagate
+from weightinit.simulation.propagation import propagate
 
 TARGET = 1.2
 

@@ -5,7 +5,7 @@ Each measurement is the median of several runs on this machine:
 - clean book build: a fresh copy of the repository, nothing cached, `jupyter-book build -W -n`;
 - rebuild with nothing changed: the same build again in that copy (execution cache hit);
 - autograde time per submission: one assignment, ten submissions, one `nbgrader autograde`;
-- propagation: weightinit.propagation against a bare numpy loop of the same matmuls;
+- propagation: weightinit.simulation.propagation against a bare numpy loop of the same matmuls;
 - the full `make test` (one run: it is the slowest).
 
 Targets (2-core machine): clean build <= 60 s, rebuild <= 10 s, autograde <= 3 s per submission,

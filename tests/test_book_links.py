@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from weightinit import book
+from weightinit.chapters import links as book
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -840,11 +840,11 @@ def test_correct_deep_variants_agree_far_inside_the_tolerance(name, act, sizes, 
     x, ws, g = _deep(name, act, sizes, kwargs)
     with np.errstate(all="ignore"):
         if name == "check_forward_stds":
-            ref = np.array(weightinit.propagation.forward_stds(x, ws, act))
+            ref = np.array(weightinit.simulation.propagation.forward_stds(x, ws, act))
             others = [forward_einsum(x, ws, act), forward_rows(x, ws, act)]
             funcs = (forward_einsum, forward_rows)
         else:
-            ref = np.array(weightinit.propagation.backward_stds(x, ws, act, g))
+            ref = np.array(weightinit.simulation.propagation.backward_stds(x, ws, act, g))
             others = [backward_einsum(x, ws, act, g), backward_from_outputs(x, ws, act, g)]
             funcs = (backward_einsum, backward_from_outputs)
     for got in others:
@@ -880,10 +880,10 @@ def test_every_named_deep_mistake_is_far_outside_the_tolerance(name, act, sizes,
     a = weightinit.get_activation(act)
     with np.errstate(all="ignore"):
         if name == "check_forward_stds":
-            ref = np.array(weightinit.propagation.forward_stds(x, ws, a))
+            ref = np.array(weightinit.simulation.propagation.forward_stds(x, ws, a))
             variants = deep._forward_variants(x, ws, a)
         else:
-            ref = np.array(weightinit.propagation.backward_stds(x, ws, a, g))
+            ref = np.array(weightinit.simulation.propagation.backward_stds(x, ws, a, g))
             variants = deep._backward_variants(x, ws, a, g)
     for mistake, values in variants.items():
         gap = np.max(np.abs(np.array(values) - ref) / ref)
@@ -1019,7 +1019,7 @@ def test_backward_mistakes_are_named():
     assert "the order of the list weights" in failure(check, reverses, "tanh", SQUARE, gain=1.0)
     assert "the values of grad_output" in failure(check, scales_grad, "tanh", TALL, gain=1.0)
     assert "weightinit's own implementation" in failure(
-        check, weightinit.propagation.backward_stds, "tanh", TALL, gain=1.0)
+        check, weightinit.simulation.propagation.backward_stds, "tanh", TALL, gain=1.0)
 
 
 def test_deep_hard_coded_answer_is_named():
@@ -1227,8 +1227,8 @@ def test_init_mlp_bias_rng_and_symmetry_mistakes_are_named():
 def test_zeros_stay_exactly_symmetric_under_training():
     """The reason check_init_mlp_symmetry can ask for a spread of 0: from exact zeros every
     hidden unit's value and gradient are exactly equal (here: exactly 0), for tanh and ReLU."""
-    from weightinit.datasets import circles
-    from weightinit.training import train, unit_spread
+    from weightinit.simulation.datasets import circles
+    from weightinit.simulation.training import train, unit_spread
 
     X, y = circles(200, noise=0.05, rng=3)
     for hidden in ("tanh", "relu"):
@@ -1239,17 +1239,17 @@ def test_zeros_stay_exactly_symmetric_under_training():
 
 
 def test_library_use_is_detected_in_the_new_modules():
-    """weightinit.propagation and weightinit.training are weightinit too."""
-    import weightinit.propagation as prop
-    from weightinit.training import init_mlp as library_init_mlp
+    """weightinit.simulation.propagation and weightinit.simulation.training are weightinit too."""
+    import weightinit.simulation.propagation as prop
+    from weightinit.simulation.training import init_mlp as library_init_mlp
 
     def via_module(x, weights, activation):
         return prop.forward_stds(x, weights, activation)
 
     def local_import(x, weights, activation, grad_output):
-        import weightinit.propagation
+        import weightinit.simulation.propagation
 
-        return weightinit.propagation.backward_stds(x, weights, activation, grad_output)
+        return weightinit.simulation.propagation.backward_stds(x, weights, activation, grad_output)
 
     def via_training(layer_sizes, scheme, rng):
         return library_init_mlp(layer_sizes, scheme, rng)

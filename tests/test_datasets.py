@@ -1,4 +1,5 @@
-"""Tests for weightinit.datasets: shapes, labels, balance, geometry, noise, determinism, errors.
+"""Tests for weightinit.simulation.datasets: shapes, labels, balance, geometry, noise, determinism,
+errors.
 
 Statistical checks use bands with false-failure probability at most ALPHA = 1e-9.
 """
@@ -10,8 +11,8 @@ import math
 import numpy as np
 import pytest
 
-from weightinit import datasets
-from weightinit.datasets import DATASETS, circles, make, moons, spirals, train_test_split
+from weightinit.simulation import datasets
+from weightinit.simulation.datasets import DATASETS, circles, make, moons, spirals, train_test_split
 from weightinit.stats import ALPHA, variance_ratio_band
 
 GENERATORS = {

@@ -1,7 +1,7 @@
-"""Tests of weightinit.depth: the chapter "Keeping the signal alive through depth".
+"""Tests of weightinit.chapters.depth: the chapter "Keeping the signal alive through depth".
 
 Exact statements (the initializers' target variances, the fan-rule ratios, the zig-zag ratio)
-are checked exactly or against an independent route (weightinit.propagation.predict). Sampled
+are checked exactly or against an independent route (weightinit.simulation.theory.predict). Sampled
 weights are checked with the exact sampling distribution of their mean square (chi-square for
 the normal, Hoeffding for the uniform: weightinit.stats.variance_ratio_band), each check at
 false-failure probability at most ALPHA = 1e-9, split by the union bound where one test makes
@@ -15,8 +15,8 @@ import math
 import numpy as np
 import pytest
 
-from weightinit import depth
-from weightinit.propagation import predict
+from weightinit.chapters import depth
+from weightinit.simulation.theory import predict
 from weightinit.stats import ALPHA, variance_ratio_band
 
 FANS = [(500, 100), (64, 256), (1, 1)]

@@ -1,4 +1,4 @@
-"""Tests of weightinit.experiments: the runner and measurements behind the chapter "No silver
+"""Tests of weightinit.chapters.learning: the runner and measurements behind the chapter "No silver
 bullet", and the chapter's claims pinned as properties of its fixed setup (CIRCLES_SETUP).
 
 Seeds are fixed, so every run is deterministic. The one statistical check (the spread of the
@@ -14,10 +14,9 @@ import math
 import numpy as np
 import pytest
 
-from weightinit import experiments as ex
-from weightinit.datasets import circles, train_test_split
-from weightinit.stats import ALPHA, variance_ratio_band
-from weightinit.training import (
+from weightinit.chapters import learning as ex
+from weightinit.simulation.datasets import circles, train_test_split
+from weightinit.simulation.training import (
     LARGE_STD,
     SCHEMES,
     SMALL_STD,
@@ -29,6 +28,7 @@ from weightinit.training import (
     train,
     unit_spread,
 )
+from weightinit.stats import ALPHA, variance_ratio_band
 
 SETUP = ex.CIRCLES_SETUP
 SIZES = list(SETUP.layer_sizes)

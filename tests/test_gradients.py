@@ -1,4 +1,4 @@
-"""Tests for weightinit.gradients (the chapter "Gradients: the backward pass has its own
+"""Tests for weightinit.chapters.gradients (the chapter "Gradients: the backward pass has its own
 condition").
 
 The numbers the chapter states are pinned here by the functions that compute them:
@@ -30,8 +30,7 @@ from scipy.special import expit
 
 from weightinit import get_activation
 from weightinit.activations import SELU_ALPHA, SELU_SCALE
-from weightinit.datasets import circles
-from weightinit.gradients import (
+from weightinit.chapters.gradients import (
     MODES,
     deep_pass,
     depth_training,
@@ -47,9 +46,10 @@ from weightinit.gradients import (
     variance_fixed_point,
     width_experiment,
 )
-from weightinit.propagation import propagate
+from weightinit.simulation.datasets import circles
+from weightinit.simulation.propagation import propagate
+from weightinit.simulation.training import forward, init_mlp, loss_and_grads
 from weightinit.stats import ALPHA, variance_ratio_band
-from weightinit.training import forward, init_mlp, loss_and_grads
 
 # Relative error allowed where two computations are equal in exact arithmetic: each is a chain
 # of at most a few hundred float64 operations, each with relative error <= 2^-53 ~ 1.1e-16,

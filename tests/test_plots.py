@@ -1,5 +1,5 @@
-"""Tests of weightinit.plots: each function draws on an Agg Figure and the test inspects the
-artists (bars, lines, limits, scales, titles), not pixels. Statistical checks use exact bands at
+"""Tests of weightinit.chapters.scaling: each function draws on an Agg Figure and the test inspects
+the artists (bars, lines, limits, scales, titles), not pixels. Statistical checks use exact bands at
 a false-failure probability of at most 1e-9 each (weightinit.stats.ALPHA)."""
 
 from __future__ import annotations
@@ -14,15 +14,18 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from weightinit.plots import (  # noqa: E402
-    draw_scaled_normal,
-    draw_uncentred_preactivations,
+from weightinit.chapters.display import (
+    frames_slider,  # noqa: E402
     hist_with_density,
     normal_pdf,
 )
-from weightinit.scaling import preactivation_variance_uncentred  # noqa: E402
+from weightinit.chapters.scaling import (
+    # noqa: E402
+    draw_scaled_normal,
+    draw_uncentred_preactivations,
+    preactivation_variance_uncentred,  # noqa: E402
+)
 from weightinit.stats import variance_ratio_band  # noqa: E402
-from weightinit.widgets import frames_slider  # noqa: E402
 
 
 def bar_geometry(container):

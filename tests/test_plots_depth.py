@@ -1,4 +1,4 @@
-"""Tests of weightinit.plots_depth: each function draws on an Agg Figure and the test inspects
+"""Tests of weightinit.chapters.depth: each function draws on an Agg Figure and the test inspects
 the artists (lines and their data, limits, scales, titles, shaded spans), not pixels. The data
 drawn must be exactly the Propagation's numbers; no statistical claim is made here."""
 
@@ -14,9 +14,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from weightinit import plots_depth as pd  # noqa: E402
-from weightinit.depth import deep_signal  # noqa: E402
-from weightinit.widgets import frames_slider  # noqa: E402
+from weightinit.chapters import depth as pd  # noqa: E402
+from weightinit.chapters.depth import deep_signal  # noqa: E402
+from weightinit.chapters.display import frames_slider  # noqa: E402
 
 SIZES = [64, 48, 48, 48, 48]
 

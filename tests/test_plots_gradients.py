@@ -1,5 +1,5 @@
-"""Tests of weightinit.plots_gradients: each function draws on an Agg Figure and the test inspects
-the artists (lines and their data, scales, limits, titles, legends), not pixels."""
+"""Tests of weightinit.chapters.gradients: each function draws on an Agg Figure and the test
+inspects the artists (lines and their data, scales, limits, titles, legends), not pixels."""
 
 from __future__ import annotations
 
@@ -13,16 +13,17 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from weightinit import gradients as gr  # noqa: E402
-from weightinit.datasets import circles  # noqa: E402
-from weightinit.plots_gradients import (  # noqa: E402
+from weightinit.chapters import gradients as gr  # noqa: E402
+from weightinit.chapters.display import frames_slider  # noqa: E402
+from weightinit.chapters.gradients import (
+    # noqa: E402
     GRADIENT_DEPTH_YLIM,
     draw_depth_training,
     draw_gain_depth,
     draw_gradient_depth,
     draw_width_conditions,
 )
-from weightinit.widgets import frames_slider  # noqa: E402
+from weightinit.simulation.datasets import circles  # noqa: E402
 
 GROWING = [16, 16, 20, 25, 32, 40]
 

@@ -1,4 +1,4 @@
-"""Tests of weightinit.plots_training: each function draws on an Agg Figure and the test
+"""Tests of weightinit.chapters.learning: each function draws on an Agg Figure and the test
 inspects the artists (lines and their data, scatter offsets, scales, limits, titles), not pixels.
 The runs are tiny and seeded, so the tests are fast and deterministic."""
 
@@ -13,9 +13,10 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from weightinit import experiments as ex  # noqa: E402
-from weightinit.datasets import circles  # noqa: E402
-from weightinit.plots_training import (  # noqa: E402
+from weightinit.chapters import learning as ex  # noqa: E402
+from weightinit.chapters.display import frames_slider  # noqa: E402
+from weightinit.chapters.learning import (
+    # noqa: E402
     SCHEME_COLORS,
     draw_boundaries_at_epoch,
     draw_decision_boundaries,
@@ -25,8 +26,8 @@ from weightinit.plots_training import (  # noqa: E402
     markdown_table,
     scheme_color,
 )
-from weightinit.training import SCHEMES, decision_grid, init_mlp, train  # noqa: E402
-from weightinit.widgets import frames_slider  # noqa: E402
+from weightinit.simulation.datasets import circles  # noqa: E402
+from weightinit.simulation.training import SCHEMES, decision_grid, init_mlp, train  # noqa: E402
 
 EPOCHS = 12
 SNAPSHOTS = [0, 4, 12]

@@ -1,4 +1,4 @@
-"""Tests for weightinit.propagation.
+"""Tests for weightinit.simulation.propagation.
 
 Three kinds of checks:
 
@@ -37,15 +37,17 @@ from scipy import stats as st
 
 from weightinit.activations import ACTIVATIONS, Activation, get_activation
 from weightinit.initializers import orthogonal
-from weightinit.propagation import (
+from weightinit.simulation.propagation import (
     QUANTITIES,
-    SATURATION_SLOPE_RATIO,
     backward_stds,
     forward_stds,
-    gaussian_moments,
     make_weights,
-    predict,
     propagate,
+)
+from weightinit.simulation.theory import (
+    SATURATION_SLOPE_RATIO,
+    gaussian_moments,
+    predict,
     saturation_region,
     variance_factor,
 )

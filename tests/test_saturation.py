@@ -1,5 +1,5 @@
-"""Tests of weightinit.saturation: every number the saturation chapter states comes from one of
-these functions, and each is pinned here by an independent computation or a calibrated band.
+"""Tests of weightinit.chapters.saturation: every number the saturation chapter states comes from
+one of these functions, and each is pinned here by an independent computation or a calibrated band.
 
 Statistical bands: each holds for a correct implementation with probability >= 1 - 1e-9
 (weightinit.stats.ALPHA), from the exact sampling distribution (chi-square for a normal sample's
@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from weightinit import saturation as S
 from weightinit.activations import sigmoid, sigmoid_derivative
+from weightinit.chapters import saturation as S
 from weightinit.initializers import calculate_gain, compute_fans, variance_scaling
 from weightinit.stats import ALPHA, hoeffding_halfwidth, variance_ratio_band
 

@@ -1,4 +1,4 @@
-"""Tests of weightinit.scaling: the numbers chapters 1 and 2 state.
+"""Tests of weightinit.chapters.scaling: the numbers chapters 1 and 2 state.
 
 Statistical checks use bands from the exact sampling distribution (chi-square, binomial,
 Gaussian concentration) at a false-failure probability of at most ALPHA = 1e-9 each, stated
@@ -15,7 +15,7 @@ from scipy import integrate
 from scipy import stats as st
 
 from weightinit import he_normal, lecun_normal
-from weightinit.scaling import (
+from weightinit.chapters.scaling import (
     SQRT_2_OVER_PI,
     coefficient_of_variation,
     mean_abs_normal,

@@ -1,5 +1,5 @@
-"""weightinit.sums: the formulas the chapters on sums of products state, and the measurements
-they show.
+"""weightinit.chapters.sums: the formulas the chapters on sums of products state, and the
+measurements they show.
 
 Exact statements are checked exactly (or against an independent computation: numerical
 integration, scipy's distributions, an eigendecomposition). Monte Carlo checks use the exact
@@ -19,8 +19,9 @@ from scipy import integrate, special
 from scipy import stats as st
 
 import weightinit
-from weightinit import plots_sums, sums
 from weightinit.activations import sigmoid_derivative
+from weightinit.chapters import sums
+from weightinit.chapters import sums as plots_sums
 from weightinit.stats import ALPHA, ks_critical, variance_ratio_band
 
 

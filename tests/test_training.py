@@ -1,4 +1,4 @@
-"""Tests for weightinit.training: init_mlp (the ex06 reference), gradients against finite
+"""Tests for weightinit.simulation.training: init_mlp (the ex06 reference), gradients against finite
 differences, the gradient-descent step, symmetry of the zeros scheme, stable losses, helpers.
 
 Every statistical band has false-failure probability at most ALPHA = 1e-9 (weightinit.stats).
@@ -11,9 +11,8 @@ import math
 import numpy as np
 import pytest
 
-from weightinit.datasets import circles, spirals
-from weightinit.stats import ALPHA, mean_halfwidth, power_variance_ratio, variance_ratio_band
-from weightinit.training import (
+from weightinit.simulation.datasets import circles, spirals
+from weightinit.simulation.training import (
     LARGE_STD,
     SCHEMES,
     SMALL_STD,
@@ -28,6 +27,7 @@ from weightinit.training import (
     train,
     unit_spread,
 )
+from weightinit.stats import ALPHA, mean_halfwidth, power_variance_ratio, variance_ratio_band
 
 SIZES = [3, 200, 120, 60, 1]
 

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from weightinit import widgets
+from weightinit.chapters import display as widgets
 
 
 def draw(fig, c):

@@ -426,7 +426,7 @@ MISTAKES = [
            ("stds.append(float(np.std(h)))", "stds.append(float(np.std(h, ddof=1)))")),
     _mistake("library's forward_stds (whole cell)", E5, "forward_stds",
              "weightinit's own implementation", """
-        from weightinit.propagation import forward_stds
+        from weightinit.simulation.propagation import forward_stds
     """, whole_cell=True),
     _patch("W.T in the forward pass", E5, "forward_stds",
            "the weight's orientation", [],
@@ -477,7 +477,7 @@ MISTAKES = [
             """)),
     _mistake("library's backward_stds", E5, "backward_stds",
              "weightinit's own implementation", """
-        import weightinit.propagation as reference
+        import weightinit.simulation.propagation as reference
 
         return reference.backward_stds(x, weights, activation, grad_output)
     """),
@@ -568,7 +568,7 @@ MISTAKES = [
     """),
     _mistake("library's init_mlp", E6, "init_mlp",
              "weightinit's own implementation", """
-        from weightinit.training import init_mlp as reference
+        from weightinit.simulation.training import init_mlp as reference
 
         return reference(layer_sizes, scheme, rng)
     """),
