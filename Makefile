@@ -44,8 +44,10 @@ book: $(STAMP) $(ASSETS)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Open _build/html/index.html in a browser."
 
-# pytest exits 5 when it collects nothing; that is a broken suite, never a pass.
+# First the package's layering (import-linter's contracts in pyproject.toml): a wrong import
+# fails here, named. Then pytest, which exits 5 when it collects nothing: a broken suite, never a pass.
 test: $(STAMP) $(ASSETS)
+	$(BIN)/lint-imports --no-cache
 	@$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure"; exit 1; fi; \
 	exit $$status
