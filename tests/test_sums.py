@@ -20,8 +20,8 @@ from scipy import stats as st
 
 import weightinit
 from weightinit.activations import sigmoid_derivative
-from weightinit.chapters import sums
-from weightinit.chapters import sums as plots_sums
+from weightinit.chapters.sums import arithmetic as sums
+from weightinit.chapters.sums import figures as plots_sums
 from weightinit.stats import ALPHA, ks_critical, variance_ratio_band
 
 

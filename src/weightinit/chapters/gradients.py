@@ -51,7 +51,7 @@ from matplotlib.figure import Figure
 from scipy.optimize import brentq
 from scipy.special import expit
 
-from .._validate import as_generator, as_real, choice
+from .._validate import as_generator, as_positive_int, as_real, choice
 from ..activations import Activation, get_activation
 from ..simulation.propagation import Propagation, propagate
 from ..simulation.theory import gaussian_moments, variance_factor
@@ -89,19 +89,13 @@ MODES = ("fan_in", "fan_out", "fan_avg")
 # --------------------------------------------------------------------------------------------
 
 
-def _positive_int(value: object, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def _sizes(layer_sizes: Sequence[int], minimum_layers: int = 1) -> list[int]:
     if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, (Sequence, np.ndarray)):
         raise ValueError(
             f"layer_sizes must be a sequence of positive integers (n_0, ..., n_L), "
             f"got {layer_sizes!r}"
         )
-    sizes = [_positive_int(n, "every entry of layer_sizes") for n in layer_sizes]
+    sizes = [as_positive_int(n, "every entry of layer_sizes") for n in layer_sizes]
     if len(sizes) < minimum_layers + 1:
         raise ValueError(
             f"layer_sizes must give the input width and at least {minimum_layers} layer(s), "
@@ -341,9 +335,9 @@ def deep_pass(
     and so is the backward one [He15]_; for a gain ``g`` (:func:`weightinit.calculate_gain`)
     pass ``n_var_w = g**2``.
     """
-    width = _positive_int(width, "width")
-    depth = _positive_int(depth, "depth")
-    batch = _positive_int(batch, "batch")
+    width = as_positive_int(width, "width")
+    depth = as_positive_int(depth, "depth")
+    batch = as_positive_int(batch, "batch")
     n_var_w = as_real(n_var_w, "n_var_w", minimum=0.0)
     gen = as_generator(rng)
     x = gen.standard_normal((batch, width))
@@ -374,7 +368,7 @@ def width_experiment(
         ``mode -> Propagation``, in the order of `modes`.
     """
     sizes = _sizes(layer_sizes, minimum_layers=2)
-    batch = _positive_int(batch, "batch")
+    batch = as_positive_int(batch, "batch")
     if isinstance(rng, (bool, np.bool_)) or not isinstance(rng, numbers.Integral):
         raise ValueError(f"rng must be an integer seed (each mode reuses it), got {rng!r}")
     out = {}
