@@ -51,7 +51,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -271,10 +271,12 @@ def _worker_init(course: str, snapshot: str) -> None:
     # worker's own lines would be duplicates.
     set_sink(lambda line: None)
     from nbgrader.apps.autogradeapp import AutogradeApp
+    from nbgrader.apps.generatefeedbackapp import GenerateFeedbackApp
 
     from . import judge, sandbox
 
     app = _nbgrader_app(AutogradeApp, Path(course), [f"--CourseDirectory.db_url=sqlite:///{snapshot}"])
+    _WORKER["feedback"] = _nbgrader_app(GenerateFeedbackApp, Path(course))
     judge.base_namespace([])  # the checks, SciPy and the judge's imports, before any fork
     sandbox.probe()
     _WORKER.update(app=app, course=Path(course), child=None)
@@ -342,6 +344,28 @@ def _judge_forked(job: dict) -> dict:
         Path(out).unlink(missing_ok=True)
 
 
+def write_feedback(app, sub: Submission) -> bool:
+    """nbgrader's GenerateFeedback for one submission, configured by `app`."""
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.converters.base import NbGraderException
+
+    app.coursedir.student_id = sub.student
+    app.coursedir.assignment_id = sub.assignment
+    try:
+        GenerateFeedback(coursedir=app.coursedir, parent=app, force=True).start()
+    except NbGraderException:
+        return False
+    return True
+
+
+def _feedback(sub: Submission) -> dict:
+    """Write the feedback page of `sub` (in a worker; it reads the gradebook, never writes it)."""
+    clock = _Clock()
+    ok = write_feedback(_WORKER["feedback"], sub)
+    clock.lap("feedback")
+    return {"ok": ok, "seconds": clock.laps}
+
+
 def _work(sub: Submission) -> dict:
     """Stage, sanitize and judge `sub` (in a worker). Never raises: a failure is reported and
     the writer then judges the notebook itself."""
@@ -351,16 +375,38 @@ def _work(sub: Submission) -> dict:
     course = _WORKER["course"]
     results: dict[str, dict] = {}
     error, notes = None, []
+    clock = _Clock()
     try:
         target = course / STAGED / sub.student / sub.assignment
         _, notes = staging.stage_folder(course / "submitted" / sub.student / sub.assignment,
                                         course / RELEASE / sub.assignment, target)
+        clock.lap("stage")
         for path in sorted(target.glob("*.ipynb")):
             job = job_of(_sanitized(path), str(course))
-            results[job_digest(job)] = _judge_forked(job)
+            clock.lap("sanitize")
+            result = results[job_digest(job)] = _judge_forked(job)
+            clock.lap("judge")
+            for phase, seconds in result.get("seconds", {}).items():
+                clock.add(f"judge: {phase}", seconds)
     except Exception as exc:  # noqa: BLE001
         error = f"{type(exc).__name__}: {exc}"
-    return {"results": results, "repaired": notes, "error": error}
+    return {"results": results, "repaired": notes, "error": error, "seconds": clock.laps}
+
+
+class _Clock:
+    """Seconds spent per phase (summed over a submission's notebooks)."""
+
+    def __init__(self):
+        self.laps: dict[str, float] = {}
+        self.last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.add(phase, now - self.last)
+        self.last = now
+
+    def add(self, phase: str, seconds: float) -> None:
+        self.laps[phase] = round(self.laps.get(phase, 0.0) + seconds, 4)
 
 
 # ------------------------------------------------------------------------------------------
@@ -377,7 +423,8 @@ class Writer:
         self.app = _nbgrader_app(AutogradeApp, course)
 
     def grade(self, sub: Submission) -> bool:
-        """Autograde `sub` and write its feedback; False if nbgrader could not."""
+        """Autograde `sub` (grades into the gradebook, the notebook into autograded/); False if
+        nbgrader could not."""
         from nbgrader.converters import Autograde
         from nbgrader.converters.base import NbGraderException
 
@@ -387,19 +434,11 @@ class Writer:
         except NbGraderException:
             say(f"failed: {sub.name}: nbgrader could not autograde it (see the error above)")
             return False
-        return self.feedback(sub)
+        return True
 
     def feedback(self, sub: Submission) -> bool:
-        from nbgrader.converters import GenerateFeedback
-        from nbgrader.converters.base import NbGraderException
-
-        self._aim(sub)
-        try:
-            GenerateFeedback(coursedir=self.app.coursedir, parent=self.app, force=True).start()
-        except NbGraderException:
-            say(f"failed: {sub.name}: nbgrader could not write its feedback")
-            return False
-        return True
+        """Write the feedback page of `sub` (reads the gradebook); False if nbgrader could not."""
+        return write_feedback(self.app, sub)
 
     def _aim(self, sub: Submission) -> None:
         self.app.coursedir.student_id = sub.student
@@ -419,31 +458,6 @@ def _pool(jobs: int, course: Path, snapshot: Path) -> cf.ProcessPoolExecutor:
     ctx = multiprocessing.get_context("forkserver")
     return cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
                                   initargs=(str(course), str(snapshot)))
-
-
-def _judged(pending: list[Submission], jobs: int, course: Path, snapshot: Path,
-            ) -> Iterator[tuple[Submission, dict | None]]:
-    """Each pending submission with its workers' results, as they finish. A pool that breaks
-    (a worker killed) is replaced once; after that, the writer judges what is left itself."""
-    left = list(pending)
-    for _attempt in range(2):
-        if not left:
-            return
-        pool = _pool(min(jobs, len(left)), course, snapshot)
-        try:
-            futures = {pool.submit(_work, sub): sub for sub in left}
-            for future in cf.as_completed(futures):
-                sub = futures[future]
-                try:
-                    outcome = future.result()
-                except cf.process.BrokenProcessPool:
-                    break
-                left.remove(sub)
-                yield sub, outcome
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
-    for sub in list(left):
-        yield sub, None
 
 
 def _release(course: Path) -> None:
@@ -518,40 +532,139 @@ def grade(course: Path, jobs: int, stream=None) -> int:
     return status
 
 
+class _Round:
+    """One run's pending submissions through the workers and the writer.
+
+    Each submission goes: a worker judges it (:func:`_work`) -> the writer autogrades it
+    (:meth:`Writer.grade`, the only write to the gradebook) -> a worker writes its feedback page
+    (:func:`_feedback`, which only reads the gradebook) -> the ledger records it. At most
+    ``jobs + 1`` judgings are queued at a time, so feedback pages (queued behind them) follow
+    their grades closely and an interruption loses little. A pool that breaks (a worker killed)
+    is replaced; after :data:`POOL_RESTARTS` the writer does what is left alone.
+    """
+
+    POOL_RESTARTS = 2
+
+    def __init__(self, course: Path, pending: list[Submission], jobs: int, ledger: Ledger,
+                 writer: Writer, progress: Progress, snapshot: Path):
+        self.course, self.jobs, self.ledger = course, jobs, ledger
+        self.writer, self.progress, self.snapshot = writer, progress, snapshot
+        self.queue = list(reversed(pending))
+        self.inflight: dict[cf.Future, tuple[str, Submission]] = {}
+        self.timings: dict[str, dict] = {}
+        self.status = 0
+        self.restarts = 0
+        self.pool: cf.ProcessPoolExecutor | None = None
+
+    def run(self) -> int:
+        try:
+            self.pool = _pool(self.jobs, self.course, self.snapshot)
+            self._fill()
+            while self.inflight:
+                done, _ = cf.wait(self.inflight, return_when=cf.FIRST_COMPLETED)
+                for future in done:
+                    if future not in self.inflight:  # handed back by _broken already
+                        continue
+                    kind, sub = self.inflight.pop(future)
+                    try:
+                        outcome = future.result()
+                    except cf.process.BrokenProcessPool:
+                        self._broken(kind, sub)
+                        continue
+                    (self._judged if kind == "judge" else self._fed)(sub, outcome)
+                self._fill()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=False, cancel_futures=True)
+        return self.status
+
+    def _fill(self) -> None:
+        judging = sum(kind == "judge" for kind, _ in self.inflight.values())
+        while self.queue and judging < self.jobs + 1:
+            sub = self.queue.pop()
+            if self.pool is None:  # no workers any more: the writer does it all
+                self._judged(sub, None)
+                continue
+            self.inflight[self.pool.submit(_work, sub)] = ("judge", sub)
+            judging += 1
+
+    def _broken(self, kind: str, sub: Submission) -> None:
+        """A worker died: everything in flight goes back, to a new pool or to the writer."""
+        lost = [(kind, sub), *self.inflight.values()]
+        self.inflight.clear()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.restarts += 1
+        self.pool = (_pool(self.jobs, self.course, self.snapshot)
+                     if self.restarts <= self.POOL_RESTARTS else None)
+        for k, s in lost:
+            if k == "judge":
+                self.queue.append(s)
+            else:
+                self._fed(s, self._writer_feedback(s))
+
+    def _judged(self, sub: Submission, outcome: dict | None) -> None:
+        from . import staging
+        from .nbgrader import PRECOMPUTED
+
+        course = self.course
+        if outcome is None or outcome["error"]:
+            # The workers could not (a bug, or no workers left): stage here, and the writer's
+            # JudgedExecute judges the notebook itself.
+            why = outcome["error"] if outcome else "no worker left"
+            say(f"note: {sub.name}: judged without the workers ({why})")
+            _, notes = staging.stage_folder(course / "submitted" / sub.student / sub.assignment,
+                                            course / RELEASE / sub.assignment,
+                                            course / STAGED / sub.student / sub.assignment)
+        else:
+            notes = outcome["repaired"]
+            PRECOMPUTED.update(outcome["results"])
+        if notes:
+            say(f"repaired: {sub.name}: {'; '.join(notes)}")
+        clock = _Clock()
+        try:
+            ok = self.writer.grade(sub)
+        finally:
+            PRECOMPUTED.clear()
+        clock.lap("writer: autograde")
+        self.timings[sub.name] = {**(outcome or {}).get("seconds", {}), **clock.laps}
+        if not ok:
+            self.status = 1
+            self.progress.advance()
+        elif self.pool is None:
+            self._fed(sub, self._writer_feedback(sub))
+        else:
+            self.inflight[self.pool.submit(_feedback, sub)] = ("feedback", sub)
+
+    def _writer_feedback(self, sub: Submission) -> dict:
+        clock = _Clock()
+        ok = self.writer.feedback(sub)
+        clock.lap("feedback")
+        return {"ok": ok, "seconds": clock.laps}
+
+    def _fed(self, sub: Submission, outcome: dict) -> None:
+        self.timings.setdefault(sub.name, {}).update(outcome["seconds"])
+        if outcome["ok"]:
+            self.ledger.record(sub)
+        else:
+            say(f"failed: {sub.name}: its feedback page could not be written")
+            self.status = 1
+        self.progress.advance()
+
+
 def _grade_pending(course: Path, pending: list[Submission], jobs: int, ledger: Ledger,
                    writer: Writer, progress: Progress) -> int:
-    from . import staging
-    from .nbgrader import PRECOMPUTED
-
     state = course / STATE
     state.mkdir(parents=True, exist_ok=True)
     snapshot = state / "gradebook-snapshot.db"
     shutil.copy(course / "gradebook.db", snapshot)
-    status = 0
+    round_ = _Round(course, pending, jobs, ledger, writer, progress, snapshot)
     try:
-        for sub, outcome in _judged(pending, jobs, course, snapshot):
-            if outcome is None or outcome["error"]:
-                # The workers could not (a bug, or a worker killed): stage here, and the
-                # writer's JudgedExecute judges the notebook itself.
-                why = outcome["error"] if outcome else "its worker stopped"
-                say(f"note: {sub.name}: judged without the workers ({why})")
-                _, notes = staging.stage_folder(course / "submitted" / sub.student / sub.assignment,
-                                                course / RELEASE / sub.assignment,
-                                                course / STAGED / sub.student / sub.assignment)
-            else:
-                notes = outcome["repaired"]
-                PRECOMPUTED.update(outcome["results"])
-            if notes:
-                say(f"repaired: {sub.name}: {'; '.join(notes)}")
-            if writer.grade(sub):
-                ledger.record(sub)
-            else:
-                status = 1
-            PRECOMPUTED.clear()
-            progress.advance()
+        return round_.run()
     finally:
         snapshot.unlink(missing_ok=True)
-    return status
+        # Where the time went, per submission and phase (benchmarks/bench_batch.py reads it).
+        (state / "timings.json").write_text(json.dumps(round_.timings, indent=1),
+                                            encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
