@@ -41,6 +41,7 @@ import ctypes
 import hashlib
 import json
 import multiprocessing
+import multiprocessing.util
 import os
 import select
 import shutil
@@ -280,13 +281,15 @@ def _worker_init(course: str, snapshot: str) -> None:
     judge.base_namespace([])  # the checks, SciPy and the judge's imports, before any fork
     sandbox.probe()
     _WORKER.update(app=app, course=Path(course), child=None)
+    # When the pool shuts this worker down, the judge kept ready closes its kernel and exits.
+    multiprocessing.util.Finalize(None, _close_spare, exitpriority=10)
 
 
 def _worker_stop(signum, frame) -> None:  # noqa: ARG001
-    child = _WORKER.get("child")
-    if child:
-        with contextlib.suppress(OSError):
-            os.kill(child, signal.SIGKILL)
+    for child in (_WORKER.get("child"), (_WORKER.get("spare") or {}).get("pid")):
+        if child:
+            with contextlib.suppress(OSError):
+                os.kill(child, signal.SIGKILL)
     os._exit(1)
 
 
@@ -305,29 +308,75 @@ def _sanitized(path: Path):
     return nbformat.reads(output, as_version=4)
 
 
-def _judge_forked(job: dict) -> dict:
-    """The judge's result for `job`, computed in a child forked from this warm worker: a fresh
-    judge for each notebook (nothing of one notebook's judging reaches the next), without the
-    cost of starting Python and importing the checks again."""
+def _spawn_judge() -> dict:
+    """Fork a judge that starts its student kernel at once and then waits for its job.
+
+    A worker keeps one such judge ready: while one notebook is judged, the next judge's kernel
+    starts, so a notebook rarely waits for a kernel. Each judge and kernel serve one notebook
+    (nothing of one notebook's judging reaches the next); forking from this warm worker skips
+    starting Python and importing the checks again.
+    """
     from . import judge
 
+    read, write = os.pipe()
     fd, out = tempfile.mkstemp(prefix="wi-result-", suffix=".json")
     os.close(fd)
     pid = os.fork()
-    if pid == 0:  # the child
-        code = 1
+    if pid == 0:  # the judge
+        code, kernel = 1, None
         try:
+            # Only the worker may hold the write end of a judge's pipe (the judge reads its job
+            # to the end of the file): this one's and the one kept ready before it.
+            for other in (write, *_WORKER.get("pipes", ())):
+                os.close(other)
             _die_with_parent()
             os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-            result = judge.run(job)
-            Path(out).write_text(json.dumps(result), encoding="utf-8")
+            kernel = judge.new_kernel([str(_WORKER["course"])])
+            try:
+                kernel.start()
+            except Exception:  # noqa: BLE001  (judge.run starts one itself, and says so)
+                kernel.close()
+                kernel = None
+            with os.fdopen(read, "rb") as pipe:
+                data = pipe.read()
+            if data:
+                result = judge.run(json.loads(data), kernel=kernel)
+                kernel = None  # closed by judge.run
+                Path(out).write_text(json.dumps(result), encoding="utf-8")
             code = 0
         except BaseException:  # noqa: BLE001
             traceback.print_exc()
         finally:
+            if kernel is not None:
+                kernel.close()
             os._exit(code)
+    os.close(read)
+    _WORKER.setdefault("pipes", set()).add(write)
+    return {"pid": pid, "pipe": write, "out": out}
+
+
+def _close_spare() -> None:
+    """Let the waiting judge go (it closes its kernel and exits)."""
+    spare = _WORKER.pop("spare", None)
+    if spare:
+        _WORKER["pipes"].discard(spare["pipe"])
+        with contextlib.suppress(OSError):
+            os.close(spare["pipe"])
+        with contextlib.suppress(OSError):
+            os.waitpid(spare["pid"], 0)
+        Path(spare["out"]).unlink(missing_ok=True)
+
+
+def _judge_forked(job: dict) -> dict:
+    """The judge's result for `job`, from the judge kept ready (see :func:`_spawn_judge`)."""
+    judge = _WORKER.pop("spare", None) or _spawn_judge()
+    _WORKER["spare"] = _spawn_judge()
+    pid = judge["pid"]
     _WORKER["child"] = pid
     try:
+        _WORKER["pipes"].discard(judge["pipe"])
+        with contextlib.suppress(BrokenPipeError), os.fdopen(judge["pipe"], "wb") as pipe:
+            pipe.write(json.dumps(job).encode())
         pidfd = os.pidfd_open(pid)
         ready, _, _ = select.select([pidfd], [], [], NOTEBOOK_SECONDS)
         os.close(pidfd)
@@ -339,9 +388,9 @@ def _judge_forked(job: dict) -> dict:
             raise TimeoutError(f"the judge took longer than {NOTEBOOK_SECONDS:.0f} s")
         if os.waitstatus_to_exitcode(status) != 0:
             raise RuntimeError(f"the judge exited with {os.waitstatus_to_exitcode(status)}")
-        return json.loads(Path(out).read_text(encoding="utf-8"))
+        return json.loads(Path(judge["out"]).read_text(encoding="utf-8"))
     finally:
-        Path(out).unlink(missing_ok=True)
+        Path(judge["out"]).unlink(missing_ok=True)
 
 
 def write_feedback(app, sub: Submission) -> bool:
