@@ -71,26 +71,18 @@ clean:
 release: $(STAMP)
 	$(BIN)/nbgrader generate_assignment '*' --force --no-db --log-level=WARN
 
-# Autograde every new or re-submitted submitted/<student>/<assignment>/, then write grades.csv
-# and feedback/<student>/<assignment>/*.html. The gradebook (gradebook.db) is first synced with
-# solutions/; that copy of the release goes to _build/, so exercises/ is left alone. Submissions
-# are graded from a repaired copy in _build/nbgrader-submitted (a malformed notebook scores 0
-# and is named, never stopping the others); student code runs in a sandboxed kernel and the
-# tests are judged in a separate process (weightinit.grading). Lines starting "[grade]" name
-# each submission that was repaired, tampered with, or could not be graded.
+# Grade every new or changed submitted/<student>/<assignment>/ with JOBS worker processes (default:
+# one per core), then refresh grades.csv (a "status" column tells "not submitted" from a 0) and
+# feedback/<student>/<assignment>/*.html. Incremental: what is graded and unchanged is not
+# graded again, and a run that is interrupted continues where it stopped; the release and the
+# gradebook's course cells are regenerated into _build/ only when solutions/ changed. Student code
+# runs in a sandboxed kernel and the tests are judged in a separate process; only one process
+# writes the gradebook (weightinit.grading.batch). Lines starting "[grade]" name each submission
+# that was repaired, tampered with, or could not be graded.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 grade: export PYTHONWARNINGS = ignore
 grade: $(STAMP)
-	@test -d submitted || { echo "make grade: put submissions in submitted/<student>/<assignment>/"; exit 1; }
-	@$(BIN)/nbgrader generate_assignment '*' --force --log-level=ERROR \
-	  --CourseDirectory.release_directory=_build/nbgrader-release
-	@$(BIN)/python -m weightinit.grading.staging _build/nbgrader-submitted
-	@status=0; \
-	$(BIN)/nbgrader autograde '*' --log-level=ERROR \
-	  --CourseDirectory.submitted_directory=_build/nbgrader-submitted || status=1; \
-	$(BIN)/nbgrader generate_feedback '*' --force --log-level=ERROR || status=1; \
-	$(BIN)/nbgrader export --to grades.csv --log-level=ERROR || status=1; \
-	echo "Wrote grades.csv and feedback/<student>/<assignment>/."; \
-	exit $$status
+	@$(BIN)/python -m weightinit.grading.batch --jobs $(JOBS)
 
 # Benchmarks with targets (clean build, rebuild, autograde, propagation, make test), written
 # to benchmarks/RESULTS.md. Slow: several clean builds and a full `make test`.

@@ -73,7 +73,9 @@ def _make(course: Path, target: str) -> subprocess.Popen:
     """The repository's Makefile target in a temporary course, in a session of its own (so
     that a stuck grade can be stopped), its output in a file."""
     log = (course.parent / f"{course.name}-{target}.log").open("w+")
-    make = ["make", "-f", str(REPO / "Makefile"), f"VENV={VENV}", "-o", f"{VENV}/.installed"]
+    # One worker per folder: the folders are graded side by side, one per core.
+    make = ["make", "-f", str(REPO / "Makefile"), f"VENV={VENV}", "-o", f"{VENV}/.installed",
+            "JOBS=1"]
     proc = subprocess.Popen([*make, target], cwd=course, env=_env(), stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
     proc.log = log

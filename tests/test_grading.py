@@ -85,8 +85,10 @@ def _popen(args: list[str], cwd: Path) -> subprocess.Popen:
 
 
 def _make(course: Path, target: str) -> subprocess.Popen:
-    """The repository's Makefile target, run in the temporary course with the existing venv."""
-    make = ["make", "-f", str(REPO / "Makefile"), f"VENV={VENV}", "-o", f"{VENV}/.installed"]
+    """The repository's Makefile target, run in the temporary course with the existing venv (one
+    grading worker: the two course folders are graded side by side, one per core)."""
+    make = ["make", "-f", str(REPO / "Makefile"), f"VENV={VENV}", "-o", f"{VENV}/.installed",
+            "JOBS=1"]
     return _popen([*make, target], course)
 
 
@@ -407,13 +409,22 @@ def test_every_submission_has_a_row_and_feedback(course):
     for folder in course.folders.values():
         with open(folder / "grades.csv", newline="", encoding="utf-8") as f:
             rows.extend(csv.DictReader(f))
-    graded = {(r["student_id"], r["assignment"]): float(r["score"]) for r in rows}
+    graded = {(r["student_id"], r["assignment"]): r for r in rows}
     scores = course.scores()
     for student, assignment in course.students:
         assert (student, assignment) in graded, f"no grades.csv row for {student}/{assignment}"
+        row = graded[(student, assignment)]
+        assert row["status"] in ("graded", "needs manual grading"), row
+        assert float(row["score"]) == pytest.approx(
+            sum(s for s, _ in scores[(student, assignment)].values() if s is not None)), row
         assert (student, assignment) in scores, f"no gradebook row for {student}/{assignment}"
         path = course.folder(assignment) / "feedback" / student / assignment / f"{assignment}.html"
         assert path.is_file(), f"no feedback for {student}/{assignment}"
+    # Everyone else has a row for every assignment of their course folder, marked as missing.
+    missing = [r for key, r in graded.items() if key not in course.students]
+    assert missing, "the corpus should leave some students without some assignments"
+    for row in missing:
+        assert row["status"] == "not submitted" and row["score"] == "", row
     print(
         f"\n[grading] {len(course.students)} submissions graded by `make grade` in "
         f"{course.seconds:.0f} s on two course folders in parallel"

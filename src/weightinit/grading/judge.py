@@ -734,20 +734,30 @@ def kernel_env() -> dict[str, str]:
     return env
 
 
-def run(job: dict) -> dict:
+def new_kernel(course_roots: Sequence[str]) -> Kernel:
+    """A kernel for grading a notebook of the course in `course_roots` (not started yet)."""
+    return Kernel(sandbox.probe() is None, kernel_env(),
+                  course_roots=[Path(p) for p in course_roots])
+
+
+def run(job: dict, kernel: Kernel | None = None) -> dict:
     """Grade the notebook described by `job` (see :mod:`weightinit.grading.nbgrader`).
 
     `job` has ``cells``: a list of ``{"index", "kind", "source"}`` with kind ``student`` (run in
     the kernel), ``locked`` (the course's own code: run in the kernel, its imports also here) or
     ``test`` (judged here); and optionally ``limits``: ``{"cell_seconds", "call_seconds"}``.
+    `kernel`, if given, is a fresh kernel already started for this job's course (by
+    :mod:`weightinit.grading.batch`, while the previous notebook was being graded); it is
+    closed at the end.
     """
     cells = job["cells"]
     limits = job.get("limits", {})
-    sandboxed = sandbox.probe() is None
-    kernel = Kernel(sandboxed, kernel_env(),
-                    cell_seconds=float(limits.get("cell_seconds", CELL_SECONDS)),
-                    call_seconds=float(limits.get("call_seconds", CALL_SECONDS)),
-                    course_roots=[Path(p) for p in job.get("course_roots", [os.getcwd()])])
+    started = kernel is not None
+    if kernel is None:
+        kernel = new_kernel(job.get("course_roots", [os.getcwd()]))
+    kernel.cell_seconds = float(limits.get("cell_seconds", CELL_SECONDS))
+    kernel.call_seconds = float(limits.get("call_seconds", CALL_SECONDS))
+    sandboxed = kernel.sandboxed
     results: dict[str, dict] = {}
     student = [c["source"] for c in cells if c["kind"] == "student"]
     locked = [c["source"] for c in cells if c["kind"] == "locked"]
@@ -757,7 +767,8 @@ def run(job: dict) -> dict:
     clock = {"begin": time.perf_counter()}
     try:
         loader.start()
-        kernel.start()
+        if not started:
+            kernel.start()
         clock["kernel started"] = time.perf_counter()
         for cell in cells:
             if cell["kind"] in ("student", "locked"):

@@ -22,15 +22,21 @@ grades from, repaired so that no one notebook can stop the class's grading.
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
 import logging
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.plugins import ExportPlugin
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
+
+from .console import say as _say
 
 #: The judge's limit for one whole notebook (each cell and call has its own, much smaller one).
 NOTEBOOK_SECONDS = 1800
@@ -38,9 +44,10 @@ NOTEBOOK_SECONDS = 1800
 log = logging.getLogger("weightinit.grading")
 
 
-def _say(message: str) -> None:
-    """A line for the instructor running `make grade` (stderr, never mixed into a notebook)."""
-    print(f"[grade] {message}", file=sys.stderr, flush=True)
+#: Judge results computed ahead, by :mod:`weightinit.grading.batch`'s workers: the digest of a
+#: job (:func:`job_digest`) -> the judge's result for it. :class:`JudgedExecute` takes its result
+#: from here when the notebook it is given makes the same job, and runs the judge otherwise.
+PRECOMPUTED: dict[str, dict] = {}
 
 
 class RestoreCells(OverwriteCells):
@@ -140,25 +147,34 @@ def cell_kind(cell) -> str | None:
     return "student"
 
 
+def job_of(nb, course_root: str | None = None) -> dict:
+    """The judge's job for a (sanitized) notebook: its code cells, each with its kind."""
+    cells = [{"index": index, "kind": kind, "source": cell.source}
+             for index, cell in enumerate(nb.cells) if (kind := cell_kind(cell)) is not None]
+    # nbgrader runs from the course folder: the kernel must not see into it.
+    return {"cells": cells, "course_roots": [course_root or os.getcwd()]}
+
+
+def job_digest(job: dict) -> str:
+    """A name for `job` that changes whenever anything the judge is given changes."""
+    text = json.dumps(job, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 class JudgedExecute(NbGraderPreprocessor):
     """Run the notebook through the judge (see the module docstring)."""
 
     def preprocess(self, nb, resources):
-        cells = []
-        for index, cell in enumerate(nb.cells):
-            kind = cell_kind(cell)
-            if kind is None:
-                continue
-            cells.append({"index": index, "kind": kind, "source": cell.source})
-            cell.outputs = []
-            cell.execution_count = None
+        job = job_of(nb)
+        for item in job["cells"]:
+            nb.cells[item["index"]].outputs = []
+            nb.cells[item["index"]].execution_count = None
         who = f"{resources['nbgrader']['student']}/{resources['nbgrader']['assignment']}"
         try:
-            # nbgrader runs from the course folder: the kernel must not see into it.
-            result = _run_judge({"cells": cells, "course_roots": [os.getcwd()]})
+            result = PRECOMPUTED.pop(job_digest(job), None) or _run_judge(job)
         except Exception as exc:  # noqa: BLE001  (one notebook's failure, reported, not raised)
             _say(f"failed: {who}: the judge could not grade it ({exc}); its tests score 0")
-            for item in cells:
+            for item in job["cells"]:
                 if item["kind"] == "test":
                     nb.cells[item["index"]].outputs = [nbformat.v4.new_output(
                         "error", ename="GradingError",
@@ -198,6 +214,48 @@ class HideTests(ClearHiddenTests):
         return cell, resources
 
 
+class GradesCsv(ExportPlugin):
+    """``grades.csv`` with nbgrader's columns and one more, ``status``: ``graded``, ``needs
+    manual grading`` or ``not submitted``. A missing submission has no score (nbgrader's own
+    exporter writes 0, which reads as a submission that earned nothing)."""
+
+    COLUMNS = ("assignment", "duedate", "timestamp", "student_id", "last_name", "first_name",
+               "email", "raw_score", "late_submission_penalty", "score", "max_score", "status")
+
+    def export(self, gradebook: Gradebook) -> None:
+        dest = Path(self.to or "grades.csv")
+        rows = []
+        for assignment in gradebook.assignments:
+            if self.assignment and assignment.name not in self.assignment:
+                continue
+            for student in gradebook.students:
+                if self.student and student.id not in self.student:
+                    continue
+                row = {"assignment": assignment.name, "duedate": assignment.duedate,
+                       "student_id": student.id, "last_name": student.last_name,
+                       "first_name": student.first_name, "email": student.email,
+                       "max_score": assignment.max_score}
+                try:
+                    sub = gradebook.find_submission(assignment.name, student.id)
+                except MissingEntry:
+                    row.update(timestamp="", raw_score="", late_submission_penalty="", score="",
+                               status="not submitted")
+                else:
+                    penalty = sub.late_submission_penalty
+                    row.update(timestamp=sub.timestamp, raw_score=sub.score,
+                               late_submission_penalty=penalty,
+                               score=max(0.0, sub.score - penalty),
+                               status="needs manual grading" if sub.needs_manual_grade
+                               else "graded")
+                rows.append({k: "" if v is None else str(v) for k, v in row.items()})
+        tmp = dest.with_name(dest.name + ".tmp")
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=self.COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(tmp, dest)
+
+
 def configure(c) -> None:
     """Set nbgrader up for the judge (called from ``nbgrader_config.py``)."""
     from nbgrader.converters.autograde import Autograde
@@ -214,3 +272,4 @@ def configure(c) -> None:
     ]
     feedback = list(GenerateFeedback.class_traits()["preprocessors"].default())
     c.GenerateFeedback.preprocessors = [feedback[0], HideTests, *feedback[1:]]
+    c.ExportApp.plugin_class = GradesCsv

@@ -23,11 +23,7 @@ import shutil
 import sys
 from pathlib import Path
 
-import nbformat
-
-
-def _say(message: str) -> None:
-    print(f"[grade] {message}", file=sys.stderr, flush=True)
+from .console import say as _say
 
 
 def _release_cells(release: dict) -> dict[str, dict]:
@@ -39,8 +35,11 @@ def _release_cells(release: dict) -> dict[str, dict]:
     return out
 
 
-def repair(path: Path, release_path: Path) -> tuple[nbformat.NotebookNode, list[str]]:
-    """The notebook at `path` made gradable, and what had to be repaired."""
+def repair(path: Path, release_path: Path) -> tuple[dict, list[str]]:
+    """The notebook at `path` made gradable (an ``nbformat.NotebookNode``), and what had to be
+    repaired."""
+    import nbformat  # here: `make grade` with nothing new to grade never needs it
+
     release = nbformat.read(release_path, as_version=4)
     try:
         nb = nbformat.read(path, as_version=4)
@@ -75,6 +74,36 @@ def repair(path: Path, release_path: Path) -> tuple[nbformat.NotebookNode, list[
     return nb, notes
 
 
+def stage_folder(folder: Path, release_folder: Path, target: Path) -> tuple[int, list[str]]:
+    """Copy one submission, `folder` (``submitted/<student>/<assignment>``), to `target`,
+    repaired against `release_folder`; the number of notebooks and what was repaired.
+
+    A notebook whose repaired text is already at its target is not rewritten.
+    """
+    target.mkdir(parents=True, exist_ok=True)
+    count, notes = 0, []
+    for release in sorted(release_folder.glob("*.ipynb")):
+        mine, dest = folder / release.name, target / release.name
+        if not mine.exists():
+            dest.unlink(missing_ok=True)
+            continue
+        import nbformat
+
+        nb, repaired = repair(mine, release)
+        notes += repaired
+        text = nbformat.writes(nb) + "\n"
+        if not dest.exists() or dest.read_text(encoding="utf-8") != text:
+            dest.write_text(text, encoding="utf-8")
+        count += 1
+    stamp, copy_ = folder / "timestamp.txt", target / "timestamp.txt"
+    if stamp.is_file():
+        if not copy_.exists() or copy_.read_bytes() != stamp.read_bytes():
+            shutil.copy(stamp, copy_)
+    else:
+        copy_.unlink(missing_ok=True)
+    return count, sorted(set(notes))
+
+
 def stage(course: Path, out: Path) -> int:
     """Copy `course`/submitted to `out`, repaired (see :func:`repair`); the number of notebooks.
 
@@ -90,34 +119,23 @@ def stage(course: Path, out: Path) -> int:
             if not release_folder.is_dir():
                 continue
             target = out / student.name / folder.name
-            target.mkdir(parents=True, exist_ok=True)
             wanted.add(target)
-            for release in sorted(release_folder.glob("*.ipynb")):
-                mine = folder / release.name
-                dest = target / release.name
-                wanted.add(dest)
-                if not mine.exists():
-                    continue
-                nb, notes = repair(mine, release)
-                text = nbformat.writes(nb) + "\n"
-                if not dest.exists() or dest.read_text(encoding="utf-8") != text:
-                    dest.write_text(text, encoding="utf-8")
-                if notes:
-                    _say(f"repaired: {student.name}/{folder.name}: {'; '.join(sorted(set(notes)))}")
-                count += 1
-            stamp = folder / "timestamp.txt"
-            if stamp.is_file():
-                wanted.add(target / "timestamp.txt")
-                if not (target / "timestamp.txt").exists() or (
-                        target / "timestamp.txt").read_bytes() != stamp.read_bytes():
-                    shutil.copy(stamp, target / "timestamp.txt")
+            n, notes = stage_folder(folder, release_folder, target)
+            if notes:
+                _say(f"repaired: {student.name}/{folder.name}: {'; '.join(notes)}")
+            count += n
+    prune(out, wanted)
+    return count
+
+
+def prune(out: Path, wanted: set[Path]) -> None:
+    """Remove every ``out/<student>/<assignment>`` folder not in `wanted`, and empty students."""
     for folder in sorted(out.glob("*/*")):
         if folder.is_dir() and folder not in wanted:
             shutil.rmtree(folder, ignore_errors=True)
     for student in sorted(out.iterdir()):
         if student.is_dir() and not any(student.iterdir()):
             student.rmdir()
-    return count
 
 
 def main(argv: list[str]) -> int:
