@@ -268,6 +268,8 @@ def _worker_init(course: str, snapshot: str) -> None:
     _die_with_parent()
     os.chdir(course)
     signal.signal(signal.SIGTERM, _worker_stop)
+    # Ctrl-C is for the writer, which stops the pool: no traceback from every worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The writer reports what it sees again when it grades (tampering, kernel restarts): the
     # worker's own lines would be duplicates.
     set_sink(lambda line: None)
@@ -330,6 +332,7 @@ def _spawn_judge() -> dict:
             for other in (write, *_WORKER.get("pipes", ())):
                 os.close(other)
             _die_with_parent()
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
             kernel = judge.new_kernel([str(_WORKER["course"])])
             try:
@@ -725,7 +728,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
-    return grade(Path.cwd(), args.jobs)
+    course = Path.cwd()
+    try:
+        return grade(course, args.jobs)
+    except KeyboardInterrupt:
+        why = "interrupted"
+    except OSError as exc:  # a full disk, a read-only folder: nothing recorded is lost
+        why = f"stopped: {exc.strerror or exc} ({exc.filename or 'a file'})"
+    recorded = len(Ledger(course / STATE / "ledger.json").graded)
+    print(f"\n[grade] {why}. The {recorded} submission(s) recorded so far are kept; run "
+          "`make grade` again to grade the rest.", file=sys.stderr)
+    return 130 if why == "interrupted" else 1
 
 
 if __name__ == "__main__":
