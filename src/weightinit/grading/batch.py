@@ -47,7 +47,6 @@ import select
 import shutil
 import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -513,13 +512,24 @@ def _pool(jobs: int, course: Path, snapshot: Path) -> cf.ProcessPoolExecutor:
 
 
 def _release(course: Path) -> None:
-    """Regenerate the release into _build (this also syncs the gradebook with solutions/)."""
-    nbgrader = Path(sys.executable).with_name("nbgrader")
-    cmd = [str(nbgrader) if nbgrader.exists() else "nbgrader", "generate_assignment", "*",
-           "--force", "--log-level=ERROR", f"--CourseDirectory.release_directory={RELEASE}"]
-    done = subprocess.run(cmd, cwd=course, check=False, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"make grade: nbgrader generate_assignment failed:\n{done.stderr[-3000:]}")
+    """Regenerate the release into _build (this also syncs the gradebook with solutions/):
+    ``nbgrader generate_assignment '*' --force``, in this process."""
+    from nbgrader.apps.generateassignmentapp import GenerateAssignmentApp
+
+    app = _nbgrader_app(GenerateAssignmentApp, course,
+                        ["*", "--force", f"--CourseDirectory.release_directory={RELEASE}"])
+    try:
+        app.start()
+    except SystemExit as exc:
+        if exc.code:
+            raise SystemExit("make grade: nbgrader generate_assignment failed on solutions/ "
+                             "(see the error above)") from None
+
+
+def _assignments(course: Path) -> set[str]:
+    """The assignments of the course: the folders of ``solutions/`` that hold a notebook."""
+    return {p.name for p in (course / "solutions").iterdir()
+            if p.is_dir() and any(p.glob("*.ipynb"))}
 
 
 def grade(course: Path, jobs: int, stream=None) -> int:
@@ -534,22 +544,16 @@ def grade(course: Path, jobs: int, stream=None) -> int:
     ledger = Ledger(state / "ledger.json")
     db, csv_path = course / "gradebook.db", course / "grades.csv"
 
-    # 1. The release and the gradebook's course cells, only when the course changed.
+    # 1. What is new or changed (before anything slow: with nothing new, nothing else runs).
     course_key = course_digest(course)
-    if ledger.course != course_key or not (course / RELEASE).is_dir() or not db.exists():
-        _release(course)
-        ledger.course = course_key
-        ledger.save()
-    assignments = {p.name for p in (course / RELEASE).iterdir() if p.is_dir()}
-
-    # 2. What is new or changed.
+    release = ledger.course != course_key or not (course / RELEASE).is_dir() or not db.exists()
     salt = f"{course_key}|{grader_digest()}"
-    subs = find_submissions(course, assignments, salt)
-    staging.prune(course / STAGED, {course / STAGED / s.student / s.assignment for s in subs}) \
-        if (course / STAGED).is_dir() else None
+    subs = find_submissions(course, _assignments(course), salt)
+    if (course / STAGED).is_dir():
+        staging.prune(course / STAGED, {course / STAGED / s.student / s.assignment for s in subs})
     pending = [s for s in subs if not ledger.is_current(s)]
     gradebook_changed = ledger.gradebook != _stat(db)
-    if not pending and not gradebook_changed and csv_path.exists():
+    if not (pending or release or gradebook_changed) and csv_path.exists():
         print(f"[grade] nothing new: {len(subs)} submission(s) already graded "
               f"({time.monotonic() - started:.1f} s)", file=sys.stderr)
         return 0
@@ -557,13 +561,23 @@ def grade(course: Path, jobs: int, stream=None) -> int:
     why = sandbox.probe()
     if why:
         say(f"WARNING: {why}. {sandbox.UNSANDBOXED}")
+    state.mkdir(parents=True, exist_ok=True)
+    snapshot = state / "gradebook-snapshot.db"
+    # The workers start (and import) while this process regenerates the release if needed.
+    pool = _pool(min(jobs, len(pending)), course, snapshot) if pending else None
     status = 0
     progress = Progress(len(pending), stream)
     previous = set_sink(progress.line)
     try:
+        # 2. The release and the gradebook's course cells, only when the course changed.
+        if release:
+            _release(course)
+            ledger.course = course_key
+            ledger.save()
         writer = Writer(course)
         if pending:
-            status |= _grade_pending(course, pending, jobs, ledger, writer, progress)
+            status |= _grade_pending(course, pending, jobs, ledger, writer, progress, pool)
+            pool = None
         # 3. Feedback pages whose grades changed since they were written (manual grading).
         now = grades_digests(db)
         for sub in subs:
@@ -576,6 +590,8 @@ def grade(course: Path, jobs: int, stream=None) -> int:
         ledger.gradebook = _stat(db)
         ledger.save()
     finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         progress.close()
         set_sink(previous)
     print(f"[grade] {len(pending)} submission(s) graded, {len(subs) - len(pending)} unchanged, "
@@ -598,7 +614,8 @@ class _Round:
     POOL_RESTARTS = 2
 
     def __init__(self, course: Path, pending: list[Submission], jobs: int, ledger: Ledger,
-                 writer: Writer, progress: Progress, snapshot: Path):
+                 writer: Writer, progress: Progress, snapshot: Path,
+                 pool: cf.ProcessPoolExecutor | None = None):
         self.course, self.jobs, self.ledger = course, jobs, ledger
         self.writer, self.progress, self.snapshot = writer, progress, snapshot
         self.queue = list(reversed(pending))
@@ -606,11 +623,11 @@ class _Round:
         self.timings: dict[str, dict] = {}
         self.status = 0
         self.restarts = 0
-        self.pool: cf.ProcessPoolExecutor | None = None
+        self.pool = pool
 
     def run(self) -> int:
         try:
-            self.pool = _pool(self.jobs, self.course, self.snapshot)
+            self.pool = self.pool or _pool(self.jobs, self.course, self.snapshot)
             self._fill()
             while self.inflight:
                 done, _ = cf.wait(self.inflight, return_when=cf.FIRST_COMPLETED)
@@ -704,12 +721,12 @@ class _Round:
 
 
 def _grade_pending(course: Path, pending: list[Submission], jobs: int, ledger: Ledger,
-                   writer: Writer, progress: Progress) -> int:
+                   writer: Writer, progress: Progress, pool: cf.ProcessPoolExecutor) -> int:
     state = course / STATE
-    state.mkdir(parents=True, exist_ok=True)
     snapshot = state / "gradebook-snapshot.db"
     shutil.copy(course / "gradebook.db", snapshot)
-    round_ = _Round(course, pending, jobs, ledger, writer, progress, snapshot)
+    round_ = _Round(course, pending, min(jobs, len(pending)), ledger, writer, progress,
+                    snapshot, pool)
     try:
         return round_.run()
     finally:
