@@ -118,6 +118,21 @@ def breakdown(folder: Path) -> dict[str, float]:
     return {p: statistics.median(t.get(p, 0.0) for t in timings.values()) for p in phases}
 
 
+def one_notebook() -> dict[str, float]:
+    """The judge's phases for one notebook (ex03's solution) run alone, its kernel started
+    on the spot (in `make grade` the kernel is started ahead, while the previous notebook is
+    judged, so its start is hidden from the notebook's time but not from the CPU)."""
+    import nbformat
+
+    from weightinit.grading import judge
+    from weightinit.grading.nbgrader import job_of
+
+    nb = nbformat.read(ROOT / "solutions" / "ex03-initializers" / "ex03-initializers.ipynb", 4)
+    start = time.perf_counter()
+    seconds = judge.run(job_of(nb, str(ROOT)))["seconds"]
+    return {**seconds, "total": time.perf_counter() - start}
+
+
 def imports() -> dict[str, float]:
     """Seconds to start Python and import what a kernel and the checks need (median of 3)."""
     out = {}
@@ -150,7 +165,7 @@ def machine() -> str:
 
 
 def report(n: int, jobs: int, st: dict, mine: dict, agree: tuple[int, list], phases: dict,
-           imp: dict) -> str:
+           imp: dict, alone: dict) -> str:
     ratio = st["total"] / mine["total"]
     per = mine["total"] / n
     same, differ = agree
@@ -186,6 +201,18 @@ def report(n: int, jobs: int, st: dict, mine: dict, agree: tuple[int, list], pha
               "seconds; judge phases are inside the judge's time; the writer's autograde is the "
               "only step that is not parallel):", "", "| phase | seconds |", "|---|---|"]
     lines += [f"| {p} | {s:.3f} |" for p, s in phases.items()]
+    work = sum(v for k, v in phases.items() if not k.startswith("judge:"))
+    kernel = alone.get("kernel started", 0.0)
+    cores = os.cpu_count() or 1
+    lines += ["", f"One notebook judged alone (ex03's solution, {alone['total']:.2f} s): kernel "
+              f"start {kernel:.2f} s, student's cells {alone.get('cells run', 0):.2f} s, checks "
+              f"{alone.get('tests judged', 0):.2f} s.", "",
+              f"What bounds it: every phase above is CPU work. Per submission that is about "
+              f"{work:.2f} s (judge, sanitize, writer, feedback) plus the kernel's start-up, "
+              f"{kernel:.2f} s, done ahead but still on a core: {work + kernel:.2f} s, so "
+              f"{(work + kernel) / cores:.2f} s per submission on {cores} cores before the fixed "
+              f"costs (starting the workers and the release, "
+              f"{max(0.0, mine['total'] - n * (work + kernel) / cores):.0f} s here)."]
     lines += ["", "Starting Python and importing (median of 3, seconds):", "",
               "| what | seconds |", "|---|---|"]
     lines += [f"| {k} | {v:.2f} |" for k, v in imp.items()]
@@ -220,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         differ = [(k, a.get(k), b.get(k)) for k in keys
                   if a.get(k) is None or b.get(k) is None or float(a[k]) != float(b[k])]
         section = report(len(subs), args.jobs, st, mine, (len(keys) - len(differ), differ),
-                         breakdown(root / "batch"), imports())
+                         breakdown(root / "batch"), imports(), one_notebook())
     print(section)
     if args.write:
         write(section)

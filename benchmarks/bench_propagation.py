@@ -1,4 +1,4 @@
-"""Benchmark: weightinit.simulation.propagation.propagate against a bare numpy loop of the same work.
+"""Benchmark: weightinit.simulation.propagation.propagate against a bare numpy loop.
 
 Both run the forward pass ``z = h @ W``, ``h = f(z)`` through every layer and the backward pass
 ``dz = dh * f'(z)``, ``dW = h_prev.T @ dz``, ``dh = dz @ W.T`` (the same ``3L - 1`` matrix

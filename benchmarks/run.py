@@ -151,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
             [sys.executable, str(ROOT / "benchmarks" / "bench_judge.py"), "--runs",
              str(args.runs)], cwd=ROOT, env=ENV, capture_output=True, text=True, check=True,
         ).stdout,
+        "batch": lambda: subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "bench_batch.py")], cwd=ROOT, env=ENV,
+            capture_output=True, text=True, check=True,
+        ).stdout,
         "make test": (lambda: None) if args.skip_make_test else make_test,
     }
     results = {}
@@ -182,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(row("propagation / bare numpy (time ratio)", None, "x", 1.2))
     lines.append(row("full `make test`", results["make test"], "s", None, "{:.0f}"))
     lines += ["", "## The judge (benchmarks/bench_judge.py)", "", results["judge"].strip(), ""]
+    lines += [results["batch"].strip(), ""]
     RESULTS.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
     return 0

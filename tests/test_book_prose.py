@@ -14,7 +14,6 @@ literal appears in the chapter's code, where the solution uses it.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
