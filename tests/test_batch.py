@@ -278,3 +278,79 @@ def test_a_manual_grade_refreshes_its_feedback_and_the_csv(run):
         f"feedback/alice/{name}/{name}.html"], changed
     row = _csv(run.par)[("alice", name)]
     assert row["status"] == "graded" and float(row["score"]) == score + added
+
+
+# ---------------------------------------------------------------------------------------------
+# The parts, without grading anything
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_submission_digest_follows_its_files_the_course_and_the_grader(tmp_path):
+    from weightinit.grading.batch import find_submissions
+
+    folder = tmp_path / "submitted" / "ann" / "ex01"
+    folder.mkdir(parents=True)
+    (folder / "ex01.ipynb").write_text("{}")
+    (tmp_path / "submitted" / "ann" / "other").mkdir()  # not an assignment: ignored
+    key = find_submissions(tmp_path, {"ex01"}, "course-a")
+    assert [s.name for s in key] == ["ann/ex01"]
+    assert find_submissions(tmp_path, {"ex01"}, "course-a") == key
+    assert find_submissions(tmp_path, {"ex01"}, "course-b")[0].key != key[0].key
+    (folder / "timestamp.txt").write_text("2026-12-01 10:00:00 UTC")
+    assert find_submissions(tmp_path, {"ex01"}, "course-a")[0].key != key[0].key
+
+
+def test_a_ledger_of_another_version_or_unreadable_means_grade_again(tmp_path):
+    from weightinit.grading.batch import Ledger, Submission
+
+    path = tmp_path / "ledger.json"
+    ledger = Ledger(path)
+    sub = Submission("ann", "ex01", "k1")
+    ledger.record(sub)
+    assert Ledger(path).is_current(sub)
+    assert not Ledger(path).is_current(Submission("ann", "ex01", "k2"))
+    assert not list(tmp_path.glob("*.tmp")), "the ledger is replaced, not left half-written"
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "version": -1}))
+    assert not Ledger(path).is_current(sub)
+    path.write_text("{ broken")
+    assert not Ledger(path).is_current(sub)
+
+
+def test_progress_off_a_terminal_is_plain_lines(monkeypatch):
+    import io
+
+    from weightinit.grading import batch
+
+    out = io.StringIO()
+    clock = iter(range(0, 1000, 3))
+    monkeypatch.setattr(batch.time, "monotonic", lambda: float(next(clock)))
+    progress = batch.Progress(4, out)
+    progress.line("[grade] tampered: x/y: 1 change(s)")
+    for _ in range(4):
+        progress.advance()
+    progress.close()
+    lines = out.getvalue().splitlines()
+    assert "\r" not in out.getvalue()
+    assert lines[0] == "[grade] tampered: x/y: 1 change(s)"
+    assert re.search(r"\b4/4\b", lines[-1]) and len(lines) >= 3, lines
+
+
+@pytest.mark.parametrize("error, code, words", [
+    (KeyboardInterrupt(), 130, "interrupted"),
+    (OSError(28, "No space left on device", "gradebook.db"), 1, "No space left on device"),
+])
+def test_an_interrupted_run_says_what_is_kept(monkeypatch, tmp_path, capsys, error, code, words):
+    from weightinit.grading import batch
+
+    ledger = batch.Ledger(tmp_path / batch.STATE / "ledger.json")
+    ledger.record(batch.Submission("ann", "ex01", "k"))
+
+    def stop(course, jobs):
+        raise error
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(batch, "grade", stop)
+    assert batch.main(["--jobs", "1"]) == code
+    err = capsys.readouterr().err
+    assert words in err and "1 submission(s) recorded so far are kept" in err, err
