@@ -24,8 +24,6 @@ import csv
 import datetime as dt
 import json
 import os
-import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -36,6 +34,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_judge import _run, _stock_config  # noqa: E402  (the same runner and stock config)
+from run import machine  # noqa: E402
+
 BIN = Path(sys.executable).parent
 ENV = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", PYTHONWARNINGS="ignore",
            OPENBLAS_NUM_THREADS="1")
@@ -65,11 +68,6 @@ def submissions(count: int) -> list:
     return out
 
 
-def _stock_config(text: str) -> str:
-    return re.sub(r"^from weightinit\.grading\.nbgrader import configure.*$|^configure\(c\)$",
-                  "", text, flags=re.M)
-
-
 def _course(folder: Path, subs: list, stock: bool) -> None:
     from tests.grading.corpus import write_submission
 
@@ -81,14 +79,6 @@ def _course(folder: Path, subs: list, stock: bool) -> None:
         shutil.copytree(ROOT / "exercises" / name, folder / "exercises" / name)
     for sub in subs:
         write_submission(folder, sub)
-
-
-def _run(cmd: list[str], cwd: Path) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{(done.stdout + done.stderr)[-3000:]}")
-    return time.perf_counter() - start
 
 
 def _scores(folder: Path) -> dict[tuple[str, str], str]:
@@ -147,21 +137,6 @@ def imports() -> dict[str, float]:
             times.append(time.perf_counter() - start)
         out[name] = statistics.median(times)
     return out
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import numpy
-
-    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"numpy {numpy.__version__}")
 
 
 def report(n: int, jobs: int, st: dict, mine: dict, agree: tuple[int, list], phases: dict,
