@@ -395,13 +395,29 @@ def _judge_forked(job: dict) -> dict:
         Path(judge["out"]).unlink(missing_ok=True)
 
 
+def _aim(app, sub: Submission) -> None:
+    """Point the nbgrader app's converters at one submission."""
+    app.coursedir.student_id = sub.student
+    app.coursedir.assignment_id = sub.assignment
+
+
+def _stage(course: Path, sub: Submission) -> list[str]:
+    """Stage `sub`'s repaired copy (:func:`~weightinit.grading.staging.stage_folder`); what had
+    to be repaired."""
+    from . import staging
+
+    _, notes = staging.stage_folder(course / "submitted" / sub.student / sub.assignment,
+                                    course / RELEASE / sub.assignment,
+                                    course / STAGED / sub.student / sub.assignment)
+    return notes
+
+
 def write_feedback(app, sub: Submission) -> bool:
     """nbgrader's GenerateFeedback for one submission, configured by `app`."""
     from nbgrader.converters import GenerateFeedback
     from nbgrader.converters.base import NbGraderException
 
-    app.coursedir.student_id = sub.student
-    app.coursedir.assignment_id = sub.assignment
+    _aim(app, sub)
     try:
         GenerateFeedback(coursedir=app.coursedir, parent=app, force=True).start()
     except NbGraderException:
@@ -420,7 +436,6 @@ def _feedback(sub: Submission) -> dict:
 def _work(sub: Submission) -> dict:
     """Stage, sanitize and judge `sub` (in a worker). Never raises: a failure is reported and
     the writer then judges the notebook itself."""
-    from . import staging
     from .nbgrader import job_digest, job_of
 
     course = _WORKER["course"]
@@ -428,11 +443,9 @@ def _work(sub: Submission) -> dict:
     error, notes = None, []
     clock = _Clock()
     try:
-        target = course / STAGED / sub.student / sub.assignment
-        _, notes = staging.stage_folder(course / "submitted" / sub.student / sub.assignment,
-                                        course / RELEASE / sub.assignment, target)
+        notes = _stage(course, sub)
         clock.lap("stage")
-        for path in sorted(target.glob("*.ipynb")):
+        for path in sorted((course / STAGED / sub.student / sub.assignment).glob("*.ipynb")):
             job = job_of(_sanitized(path), str(course))
             clock.lap("sanitize")
             result = results[job_digest(job)] = _judge_forked(job)
@@ -479,7 +492,7 @@ class Writer:
         from nbgrader.converters import Autograde
         from nbgrader.converters.base import NbGraderException
 
-        self._aim(sub)
+        _aim(self.app, sub)
         try:
             Autograde(coursedir=self.app.coursedir, parent=self.app, force=True).start()
         except NbGraderException:
@@ -490,10 +503,6 @@ class Writer:
     def feedback(self, sub: Submission) -> bool:
         """Write the feedback page of `sub` (reads the gradebook); False if nbgrader could not."""
         return write_feedback(self.app, sub)
-
-    def _aim(self, sub: Submission) -> None:
-        self.app.coursedir.student_id = sub.student
-        self.app.coursedir.assignment_id = sub.assignment
 
     def export(self, to: Path) -> None:
         from nbgrader.api import Gradebook
@@ -558,9 +567,8 @@ def grade(course: Path, jobs: int, stream=None) -> int:
               f"({time.monotonic() - started:.1f} s)", file=sys.stderr)
         return 0
 
-    why = sandbox.probe()
-    if why:
-        say(f"WARNING: {why}. {sandbox.UNSANDBOXED}")
+    if warning := sandbox.warning():
+        say(warning)
     state.mkdir(parents=True, exist_ok=True)
     snapshot = state / "gradebook-snapshot.db"
     # The workers start (and import) while this process regenerates the release if needed.
@@ -672,18 +680,14 @@ class _Round:
                 self._fed(s, self._writer_feedback(s))
 
     def _judged(self, sub: Submission, outcome: dict | None) -> None:
-        from . import staging
         from .nbgrader import PRECOMPUTED
 
-        course = self.course
         if outcome is None or outcome["error"]:
             # The workers could not (a bug, or no workers left): stage here, and the writer's
             # JudgedExecute judges the notebook itself.
             why = outcome["error"] if outcome else "no worker left"
             say(f"note: {sub.name}: judged without the workers ({why})")
-            _, notes = staging.stage_folder(course / "submitted" / sub.student / sub.assignment,
-                                            course / RELEASE / sub.assignment,
-                                            course / STAGED / sub.student / sub.assignment)
+            notes = _stage(self.course, sub)
         else:
             notes = outcome["repaired"]
             PRECOMPUTED.update(outcome["results"])

@@ -47,6 +47,13 @@ UNSANDBOXED = (
 )
 
 
+def warning() -> str | None:
+    """The line `make grade` prints when the sandbox cannot be built here (what is then not
+    promised), or None when it can."""
+    why = probe()
+    return f"WARNING: {why}. {UNSANDBOXED}" if why else None
+
+
 @functools.cache
 def probe() -> str | None:
     """``None`` when bubblewrap can build the sandbox here, else the reason it cannot."""

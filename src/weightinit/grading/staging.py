@@ -1,8 +1,9 @@
 """Staging for ``make grade``: what nbgrader grades is a repaired copy of ``submitted/``.
 
-``python -m weightinit.grading.staging OUT`` (run from the course folder, after the release has
-been generated into ``_build/nbgrader-release``) copies every ``submitted/<student>/<assignment>/``
-notebook to ``OUT``, repaired so that no single notebook can stop nbgrader for the whole class:
+:func:`stage_folder` (called by :mod:`weightinit.grading.batch` for each submission, after the
+release has been generated into ``_build/nbgrader-release``) copies a
+``submitted/<student>/<assignment>/`` notebook to the staged folder, repaired so that no single
+notebook can stop nbgrader for the whole class:
 
 - a file that is not a readable notebook (invalid JSON, another format) is graded as the untouched
   release: it scores 0, and the line ``[grade] repaired: <student>/<assignment>: ...`` names it;
@@ -12,15 +13,13 @@ notebook to ``OUT``, repaired so that no single notebook can stop nbgrader for t
   metadata and become ordinary student cells;
 - the kernelspec is the release's.
 
-Unchanged notebooks are not rewritten, so nbgrader still skips what it has graded. It also says
-whether the sandbox (:mod:`weightinit.grading.sandbox`) works here, and what is lost if not.
+Unchanged notebooks are not rewritten. :func:`stage` does the same for a whole ``submitted/``.
 """
 
 from __future__ import annotations
 
 import copy
 import shutil
-import sys
 from pathlib import Path
 
 from .console import say as _say
@@ -136,24 +135,3 @@ def prune(out: Path, wanted: set[Path]) -> None:
     for student in sorted(out.iterdir()):
         if student.is_dir() and not any(student.iterdir()):
             student.rmdir()
-
-
-def main(argv: list[str]) -> int:
-    from . import sandbox
-
-    if len(argv) != 1:
-        print("usage: python -m weightinit.grading.staging OUT  (from the course folder)",
-              file=sys.stderr)
-        return 2
-    out = Path(argv[0])
-    out.mkdir(parents=True, exist_ok=True)
-    n = stage(Path.cwd(), out)
-    why = sandbox.probe()
-    if why:
-        _say(f"WARNING: {why}. {sandbox.UNSANDBOXED}")
-    _say(f"{n} submitted notebook(s) staged for grading")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
