@@ -21,6 +21,9 @@ training
     ``LARGE_STD``, ``Params``, ``TrainingResult``, ``init_mlp`` (the ex06 reference),
     ``forward``, ``loss``, ``loss_and_grads``, ``train``, ``predict_proba``, ``predict``,
     ``accuracy``, ``decision_grid``, ``unit_spread``.
+lsuv
+    Layer-sequential unit-variance initialization, the ex08 reference: ``LSUV_ACTIVATIONS``,
+    ``LsuvResult``, ``lsuv_run`` (with the per-layer record), ``lsuv``.
 datasets
     Two-dimensional toy data drawn from an ``rng``: ``DATASETS``, ``make``, ``moons``,
     ``circles``, ``spirals``, ``train_test_split``.
@@ -33,7 +36,7 @@ The modules load on first use.
 
 import importlib
 
-__all__ = ["datasets", "propagation", "theory", "training"]
+__all__ = ["datasets", "lsuv", "propagation", "theory", "training"]
 
 
 def __getattr__(name: str):
