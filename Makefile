@@ -39,9 +39,10 @@ $(ASSETS): node_modules/.installed scripts/vendor_assets.py
 assets: $(ASSETS)
 
 # One BLAS thread while chapters execute: their matrices are small, and on a shared 2-core
-# machine a two-thread OpenBLAS pool can stall a chapter many times over.
+# machine a two-thread OpenBLAS pool can stall a chapter many times over. The chapters execute
+# in parallel, one per core (scripts/build_book.py wraps `jupyter-book build`; BOOK_JOBS=N).
 book: $(STAMP) $(ASSETS)
-	OPENBLAS_NUM_THREADS=1 $(BIN)/jupyter-book build . -W -n --keep-going
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python scripts/build_book.py . -W -n --keep-going
 	@echo "Open _build/html/index.html in a browser."
 
 # First the package's layering (import-linter's contracts in pyproject.toml): a wrong import

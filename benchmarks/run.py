@@ -2,7 +2,8 @@
 
 Each measurement is the median of several runs on this machine:
 
-- clean book build: a fresh copy of the repository, nothing cached, `jupyter-book build -W -n`;
+- clean book build: a fresh copy of the repository, nothing cached, `make book`'s command
+  (`scripts/build_book.py -W -n`: `jupyter-book build`, chapters executed in parallel);
 - rebuild with nothing changed: the same build again in that copy (execution cache hit);
 - autograde time per submission: one assignment, ten submissions, one `nbgrader autograde`;
 - propagation: weightinit.simulation.propagation against a bare numpy loop of the same matmuls;
@@ -62,7 +63,7 @@ def copy_repository(dest: Path) -> Path:
 
 def book_builds(runs: int) -> tuple[list[float], list[float]]:
     clean, rebuild = [], []
-    build = [str(BIN / "jupyter-book"), "build", ".", "-W", "-n", "--keep-going"]
+    build = [str(BIN / "python"), "scripts/build_book.py", ".", "-W", "-n", "--keep-going"]
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
             repo = copy_repository(Path(tmp) / "repo")

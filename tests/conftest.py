@@ -32,10 +32,11 @@ def toc_files() -> list[str]:
 
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory) -> Path:
-    """Build the book exactly as CI does (-W -n: any warning or broken reference fails) into a
-    fresh directory, so nothing cached in the checkout's _build can hide a problem."""
+    """Build the book exactly as `make book` does (-W -n: any warning or broken reference fails;
+    the chapters executed in parallel by scripts/build_book.py) into a fresh directory, so
+    nothing cached in the checkout's _build can hide a problem."""
     out = tmp_path_factory.mktemp("book")
-    exe = Path(sys.executable).parent / "jupyter-book"
+    exe = Path(sys.executable)
     env = {
         **os.environ,
         "MPLBACKEND": "Agg",
@@ -43,7 +44,8 @@ def built_book(tmp_path_factory) -> Path:
         "PATH": f"{exe.parent}{os.pathsep}{os.environ['PATH']}",
     }
     result = subprocess.run(
-        [str(exe), "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going"],
+        [str(exe), str(ROOT / "scripts" / "build_book.py"), str(ROOT), "--path-output", str(out),
+         "-W", "-n", "--keep-going"],
         capture_output=True,
         text=True,
         env=env,
