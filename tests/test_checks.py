@@ -1266,3 +1266,55 @@ def test_library_use_is_detected_in_the_new_modules():
                                                       TALL, gain=1.0)
     assert "weightinit's own implementation" in failure(C.check_init_mlp_variance, via_training,
                                                       [640, 400, 100], "he")
+
+
+# --------------------------------------------------------------------------------------------
+# A mistake in compute_fans is reported as that, not as a mistake in every initializer using it
+# --------------------------------------------------------------------------------------------
+
+_CASCADE_STUDENT = '''
+import math
+
+def compute_fans(shape):
+    shape = tuple(shape)
+    if len(shape) < 2:
+        return (shape[0], shape[0]) if shape else (1, 1)
+    return shape[0], shape[1]  # the mistake: the first two dimensions, whatever the layout
+
+def he_normal(shape, rng):
+    fan_in, _ = compute_fans(shape)
+    return rng.normal(0.0, math.sqrt(2.0 / fan_in), size=shape)
+
+def he_normal_own_fans(shape, rng):  # does not use compute_fans: its own wrong std
+    return rng.normal(0.0, math.sqrt(2.0 / 3.0), size=shape)
+'''
+
+
+def _cascade_namespace() -> dict:
+    namespace: dict = {}
+    exec(compile(_CASCADE_STUDENT, "<student>", "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+@pytest.mark.parametrize("check", ["check_initializer", "check_variance"])
+def test_wrong_compute_fans_is_named_as_the_cause(check):
+    ns = _cascade_namespace()
+    with pytest.raises(AssertionError) as info:
+        getattr(C, check)(ns["he_normal"], (7, 64, 96), scale=2.0, mode="fan_in",
+                          distribution="normal")
+    text = str(info.value)
+    assert "compute_fans((7, 64, 96)) returns (7, 64); expected (448, 672)" in text, text
+    assert "The cause is your compute_fans" in text and "No common mistake" not in text
+
+
+def test_right_fans_or_an_unrelated_variance_gives_no_cascade():
+    ns = _cascade_namespace()
+    # A dense shape, where the wrong compute_fans happens to be right: the check passes.
+    C.check_initializer(ns["he_normal"], (512, 200), scale=2.0, mode="fan_in",
+                        distribution="normal")
+    # A wrong variance the student's fans do not explain: the usual message, not the cascade.
+    with pytest.raises(AssertionError) as info:
+        C.check_initializer(ns["he_normal_own_fans"], (7, 64, 96), scale=2.0, mode="fan_in",
+                            distribution="normal")
+    assert "compute_fans" not in str(info.value)
+    assert "the variance of your weights" in str(info.value)

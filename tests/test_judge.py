@@ -327,3 +327,31 @@ def test_python_and_the_package_stay_visible_when_they_live_under_tmp(tmp_path):
     bind = cmd.index(str(venv))
     assert cmd[bind - 1] == "--ro-bind" and bind > tmpfs
     assert "/usr" not in cmd  # not under /tmp: already visible read-only
+
+
+def test_a_wrong_compute_fans_is_named_in_the_initializers_message_through_the_judge():
+    """The judge calls the student's own compute_fans in their kernel to explain an initializer's
+    variance; in a hidden test the shape stays hidden."""
+    student = textwrap.dedent("""
+        def compute_fans(shape):
+            return shape[0], shape[1]
+
+        def he_normal(shape, rng):
+            fan_in, _ = compute_fans(shape)
+            return rng.normal(0.0, math.sqrt(2.0 / fan_in), size=shape)
+    """)
+    tests = {"visible": 'check_variance(he_normal, (7, 64, 96), scale=2.0, mode="fan_in", '
+                        'distribution="normal")',
+             "hidden": textwrap.dedent('''
+                 """he_normal's variance, hidden."""
+                 ### BEGIN HIDDEN TESTS
+                 check_variance(he_normal, (3, 5, 40, 60), scale=2.0, mode="fan_in",
+                                distribution="normal", seed=41)
+                 ### END HIDDEN TESTS
+             ''')}
+    out = grade(student, tests)
+    visible = message(out["visible"])
+    assert "compute_fans((7, 64, 96)) returns (7, 64); expected (448, 672)" in visible, visible
+    hidden = message(out["hidden"])
+    assert "The cause is your compute_fans" in hidden, hidden
+    assert "40" not in hidden and "60" not in hidden and "(3, 5" not in hidden, hidden

@@ -139,6 +139,17 @@ def check_own_code(func: Callable, allow: Sequence[str] = ()) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def _sibling(func: Callable, name: str) -> Callable | None:
+    """The student's function `name` beside `func`, or None: in the judge, a proxy to it in the
+    kernel (a call fails if the student did not define it); in the student's own kernel, the
+    function of that name in `func`'s module."""
+    if isinstance(func, Remote):
+        return func.sibling(name)
+    namespace = getattr(func, "__globals__", None)
+    found = namespace.get(name) if isinstance(namespace, dict) else None
+    return found if callable(found) else None
+
+
 def _describe_call(func: Callable, args: Sequence, rng_arg: bool) -> str:
     shown = []
     for a in args:

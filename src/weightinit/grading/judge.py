@@ -546,6 +546,9 @@ class Proxy(Remote):
                 locked=judge.locked_cells)
         return judge.findings[key]
 
+    def sibling(self, name: str) -> Proxy:
+        return Proxy(self._judge, name)
+
     def __repr__(self) -> str:
         return f"<function {self.__name__}>"
 

@@ -18,10 +18,17 @@ import numpy as np
 
 from .. import stats
 from ._common import _Failure, _public
-from .calls import _describe_call, _own_code
+from .calls import _describe_call, _own_code, _sibling
 from .patterns import _family_stage, _independence_stage, _pattern_stage
 from .randomness import _RandomCall
-from .targets import Target, _mean_stage, _variance_stage, scaling_target, std_target
+from .targets import (
+    Target,
+    _mean_stage,
+    _variance_stage,
+    fans_cascade,
+    scaling_target,
+    std_target,
+)
 
 
 def _shape_arg(shape: object) -> tuple[int, ...]:
@@ -30,11 +37,19 @@ def _shape_arg(shape: object) -> tuple[int, ...]:
     return tuple(int(d) for d in shape)  # type: ignore[union-attr]
 
 
-def _assess(x: np.ndarray, target: Target, desc: str, through: str = "all") -> None:
-    """The statistical stages, in order, on an array already checked for type and shape."""
+def _assess(x: np.ndarray, target: Target, desc: str, through: str = "all",
+            explain: Callable[[np.ndarray], str | None] | None = None) -> None:
+    """The statistical stages, in order, on an array already checked for type and shape.
+    ``explain(x)``, if given, may replace a failed variance stage's message by its cause."""
     _pattern_stage(x, target.mean, desc)
     _mean_stage(x, target, desc)
-    _variance_stage(x, target, desc)
+    try:
+        _variance_stage(x, target, desc)
+    except _Failure:
+        cause = explain(x) if explain is not None else None
+        if cause is None:
+            raise
+        raise _Failure(cause) from None
     if through == "variance":
         return
     _family_stage(x, target, desc)
@@ -52,7 +67,31 @@ def assess_sample(x: np.ndarray, target: Target, through: str = "all") -> None:
     _assess(np.array(x, dtype=np.float64, copy=True), target, "sample", through)
 
 
-def _battery(call: _RandomCall, target: Target, seed: int, through: str) -> None:
+def _fans_explainer(call: _RandomCall, target: Target, rule: tuple[float, str] | None
+                    ) -> Callable[[np.ndarray], str | None] | None:
+    """For a ``scale / n`` rule, ``explain(x)``: the :func:`fans_cascade` message when the
+    student's own ``compute_fans`` gives wrong fans for this shape and the sample matches them."""
+    if rule is None:
+        return None
+    scale, mode = rule
+
+    def explain(x: np.ndarray) -> str | None:
+        helper = _sibling(call.func, "compute_fans")
+        if helper is None:
+            return None
+        try:
+            theirs = helper(call.shape)
+        except Exception:  # noqa: BLE001  (no compute_fans, or a broken one: its own test says)
+            return None
+        return fans_cascade(x, target, call.desc, call.shape, scale, mode, theirs)
+
+    return explain
+
+
+def _battery(call: _RandomCall, target: Target, seed: int, through: str,
+             rule: tuple[float, str] | None = None) -> None:
+    """The stages in order, through `through`; `rule` is ``(scale, mode)`` for a target of
+    ``scale / n``, so that a wrong variance can be traced to the student's ``compute_fans``."""
     _own_code(call.func, call.allow)
     if through == "rng":
         call.rng_stage(seed)
@@ -60,7 +99,7 @@ def _battery(call: _RandomCall, target: Target, seed: int, through: str) -> None
         return
     x = call.draw(seed) if through == "variance" else call.rng_stage(seed)
     call.remember()
-    _assess(x, target, call.desc, through)
+    _assess(x, target, call.desc, through, _fans_explainer(call, target, rule))
     if through == "variance":
         return
     # Another shape: an answer hard-coded for the visible test's shape returns that shape here,
@@ -120,7 +159,9 @@ def check_variance(func: Callable, shape: Sequence[int], *args: object, std: flo
     """
     shape = _shape_arg(shape)
     call = _RandomCall(func, (shape, *args), shape, tuple(allow))
-    _battery(call, _target(shape, std, mean, scale, mode, distribution), seed, "variance")
+    target = _target(shape, std, mean, scale, mode, distribution)
+    rule = None if std is not None else (float(scale), str(mode))
+    _battery(call, target, seed, "variance", rule)
 
 
 @_public
@@ -143,7 +184,8 @@ def check_initializer(func: Callable, shape: Sequence[int], *args: object, scale
     named mistakes of :func:`scaling_target`), family, independence, another shape."""
     shape = _shape_arg(shape)
     call = _RandomCall(func, (shape, *args), shape, tuple(allow))
-    _battery(call, scaling_target(shape, scale, mode, distribution), seed, "all")
+    _battery(call, scaling_target(shape, scale, mode, distribution), seed, "all",
+             (float(scale), mode))
 
 
 @_public
@@ -163,7 +205,8 @@ def check_variance_scaling(func: Callable, shape: Sequence[int], scale: float, m
     ("normal" untruncated). weightinit's ``compute_fans`` is allowed by default (ex03's answer)."""
     shape = _shape_arg(shape)
     call = _RandomCall(func, (shape, scale, mode, distribution), shape, tuple(allow))
-    _battery(call, scaling_target(shape, scale, mode, distribution), seed, "all")
+    _battery(call, scaling_target(shape, scale, mode, distribution), seed, "all",
+             (float(scale), mode))
 
 
 @_public

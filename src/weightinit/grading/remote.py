@@ -14,3 +14,8 @@ class Remote:
 
     def own_code_findings(self, allow: tuple[str, ...] = ()) -> list[str]:
         raise NotImplementedError
+
+    def sibling(self, name: str) -> Remote:
+        """The student's function `name` in the same process (for example the ``compute_fans``
+        an initializer may use)."""
+        raise NotImplementedError

@@ -181,6 +181,48 @@ def scaling_target(shape: Sequence[int], scale: float, mode: str, distribution: 
     )
 
 
+def _as_fans(value: object) -> tuple[float, float] | None:
+    """A student's ``compute_fans`` result as two finite floats, or None."""
+    try:
+        fan_in, fan_out = (float(v) for v in value)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return None
+    return (fan_in, fan_out) if math.isfinite(fan_in) and math.isfinite(fan_out) else None
+
+
+def _show_fans(fans: tuple[float, float]) -> str:
+    return "(" + ", ".join(str(int(f)) if f.is_integer() else _fmt(f) for f in fans) + ")"
+
+
+def fans_cascade(x: np.ndarray, target: Target, desc: str, shape: Sequence[int], scale: float,
+                 mode: str, theirs: object) -> str | None:
+    """The message for a variance that is wrong only because the student's own ``compute_fans``
+    is: None unless `theirs` (what it returned for `shape`) differs from the right fans and the
+    sample's variance is what ``scale / n`` gives with those fans, within the same band at
+    ``ALPHA`` as a correct answer's. A mistake in one helper is then reported as that mistake,
+    not as a mistake in every initializer that uses it."""
+    shape = tuple(int(d) for d in shape)
+    right = tuple(float(f) for f in _fans_variants(shape)["right"])
+    fans = _as_fans(theirs)
+    if fans is None or fans == right:
+        return None
+    n = {"fan_in": fans[0], "fan_out": fans[1], "fan_avg": (fans[0] + fans[1]) / 2.0}[mode]
+    if n <= 0.0:
+        return None
+    var = scale / max(1.0, n)  # as scaling_target
+    lo, hi = stats.variance_ratio_band(x.size, target.family, ALPHA)
+    second_moment = float(np.mean((x - target.mean) ** 2))
+    if not lo <= second_moment / var <= hi:
+        return None
+    return (
+        f"{desc}: the variance of your weights is {_fmt(second_moment / target.std**2)} times "
+        f"the target ({target.law}).\nThe cause is your compute_fans: compute_fans({shape}) "
+        f"returns {_show_fans(fans)}; expected {_show_fans(right)}. With your fans the rule "
+        "gives exactly the variance measured (within the band of a correct answer). Fix "
+        "compute_fans first (its own test names the mistake); this test should then pass too."
+    )
+
+
 def std_target(std: float, mean: float, family: str) -> Target:
     """The target of a sampler given its std (and mean) directly, with its named mistakes."""
     mistakes = [
