@@ -355,3 +355,22 @@ def test_a_wrong_compute_fans_is_named_in_the_initializers_message_through_the_j
     hidden = message(out["hidden"])
     assert "The cause is your compute_fans" in hidden, hidden
     assert "40" not in hidden and "60" not in hidden and "(3, 5" not in hidden, hidden
+
+
+def test_a_failed_distribution_check_carries_its_picture_and_a_hidden_one_no_arguments():
+    """The picture is drawn in the judge from the returned sample: an SVG histogram in units of
+    the target std, with the named mistake's density; nothing of the hidden test's shape."""
+    out = grade(WRONG)
+    shown = [o for o in out["variance"] if o["output_type"] == "display_data"]
+    assert len(shown) == 1, out["variance"]
+    svg = shown[0]["data"]["image/svg+xml"]
+    assert svg.startswith("<svg") and "mistake: 1/n where He uses 2/n" in svg
+    assert 2_000 < len(svg) < 40_000
+    hidden_only = {"hidden": TESTS["variance"].replace(
+        'check_variance(he_normal, (512, 200), scale=2.0, mode="fan_in", distribution="normal")\n',
+        "")}
+    hidden = grade(WRONG, hidden_only)["hidden"]
+    assert "A hidden test" in message(hidden)
+    svg = next(o for o in hidden if o["output_type"] == "display_data")["data"]["image/svg+xml"]
+    assert "600" not in svg and "fan_in" not in svg and "(3, 5" not in svg
+    assert "he_normal" not in svg

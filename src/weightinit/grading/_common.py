@@ -1,8 +1,9 @@
 """Shared by every module of the checks: the false-failure rate, the failure, the kernel's memory.
 
 ``ALPHA`` is the false-failure probability of every band. A check raises ``_Failure`` with a
-message for the student, and :func:`_public` turns it into a one-frame ``AssertionError`` at
-the public check's boundary. :func:`_fmt` and :func:`_name` format numbers and functions for
+message for the student (and maybe a picture), and :func:`_public` turns it into a one-frame
+``AssertionError`` (with the picture as its ``picture`` attribute) at the public check's
+boundary. :func:`_fmt` and :func:`_name` format numbers and functions for
 those messages.
 
 The module-level state lives here and nowhere else: the global seeds planted in ``np.random``
@@ -35,7 +36,12 @@ _ASKED_ANSWERS: dict[str, list[list[float]]] = {}
 
 
 class _Failure(Exception):
-    """A check failed; the message is for the student."""
+    """A check failed; the message is for the student, and `picture` (a
+    :class:`weightinit.grading.pictures.Picture`, or None) shows what went wrong."""
+
+    def __init__(self, message: str, picture: object = None):
+        super().__init__(message)
+        self.picture = picture
 
 
 def _public(check: Callable) -> Callable:
@@ -48,8 +54,10 @@ def _public(check: Callable) -> Callable:
         try:
             return check(*args, **kwargs)
         except _Failure as failure:
-            message = str(failure)
-        raise AssertionError(message)
+            message, picture = str(failure), failure.picture
+        error = AssertionError(message)
+        error.picture = picture  # the judge shows it on the feedback page
+        raise error
 
     # The traceback's one library line then reads "in check_initializer", not "in wrapper".
     wrapper.__code__ = wrapper.__code__.replace(co_name=check.__name__, co_qualname=check.__name__)

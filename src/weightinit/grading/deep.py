@@ -21,6 +21,7 @@ from ..simulation import propagation
 from ._common import _ASKED_ANSWERS, _Failure, _fmt, _name, _public
 from .arithmetic import _as_number, _close
 from .calls import _call, _describe_call, _own_code
+from .pictures import layers_picture
 
 #: The names ex05's ``calculate_gain`` knows: PyTorch's table (``torch.nn.init.calculate_gain``).
 GAIN_NAMES = tuple(name for name in _initializers.NONLINEARITIES if name != "identity")
@@ -475,7 +476,8 @@ def _check_deep(func: Callable, backward: bool, activation: str, layer_sizes: Se
             "Your numbers are close but not equal to float64 precision: float32 arithmetic "
             "somewhere, or a slightly different formula for the standard deviation?"
         )
-    raise _Failure("\n".join(lines))
+    what = "std of dL/dz per layer" if backward else "std of h per layer"
+    raise _Failure("\n".join(lines), layers_picture(got, right, what))
 
 
 @_public

@@ -687,6 +687,20 @@ def locked_imports_from_weightinit(locked_sources: Sequence[str]) -> list[str]:
     return names
 
 
+def _picture_output(exc: Exception, hidden: bool) -> list[dict]:
+    """The failed check's picture as a display output, if it has one (set by the checks, in
+    this process: an exception from the student's code is rebuilt here and carries none), and
+    unless the test is hidden and the picture would show its arguments."""
+    pictures = sys.modules.get("weightinit.grading.pictures")  # loaded if a check drew one
+    picture = getattr(exc, "picture", None)
+    if pictures is None or not isinstance(picture, pictures.Picture):
+        return []
+    if hidden and picture.reveals_arguments:
+        return []
+    return [{"output_type": "display_data", "metadata": {},
+             "data": {"image/svg+xml": picture.svg, "text/plain": picture.alt}}]
+
+
 def judge_test(judge: Judge, ns: dict, source: str) -> list[dict]:
     """Evaluate one test cell here; ``[]`` when it passes, else one error output."""
     hidden = hidden_lines(source)
@@ -715,7 +729,8 @@ def judge_test(judge: Judge, ns: dict, source: str) -> list[dict]:
                     message = message.replace(text, "(not shown for a hidden test)")
                 message = "A hidden test (another shape, seed or argument than the visible " \
                           "tests) failed: " + redact(message)
-            return [_error("AssertionError", strip_paths(message))]
+            figure = _picture_output(exc, judge.hidden)
+            return [*figure, _error("AssertionError", strip_paths(message))]
         finally:
             judge.hidden = False
     return []

@@ -19,6 +19,7 @@ from ..simulation import datasets, training
 from ._common import _ASKED_SHAPES, _Failure, _fmt, _name, _public
 from .calls import _array_stage, _as_array, _call, _describe_call, _own_code, _shape_hint
 from .patterns import _independence_stage, _pattern_stage
+from .pictures import layers_picture
 from .randomness import _rng_stage
 from .targets import Target, _mean_stage, _variance_stage
 
@@ -292,9 +293,16 @@ def check_init_mlp_variance(func: Callable, layer_sizes: Sequence[int], scheme: 
                 )
             continue
         target = mlp_target(sizes, i, scheme)
-        _pattern_stage(w, 0.0, where)
-        _mean_stage(w, target, where)
-        _variance_stage(w, target, where)
+        try:
+            _pattern_stage(w, 0.0, where)
+            _mean_stage(w, target, where)
+            _variance_stage(w, target, where)
+        except _Failure as failure:  # every layer's spread against its target
+            failure.picture = layers_picture(
+                [float(np.sqrt(np.mean(v**2))) for v, _ in params],
+                [mlp_target(sizes, k, scheme).std for k in range(1, len(params) + 1)],
+                "weight std (root mean square)", ("your W", "the scheme's std"))
+            raise
         _independence_stage(w, 0.0, where)
 
 

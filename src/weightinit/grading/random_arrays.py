@@ -20,6 +20,7 @@ from .. import stats
 from ._common import _Failure, _public
 from .calls import _describe_call, _own_code, _sibling
 from .patterns import _family_stage, _independence_stage, _pattern_stage
+from .pictures import sample_picture
 from .randomness import _RandomCall
 from .targets import (
     Target,
@@ -42,17 +43,22 @@ def _assess(x: np.ndarray, target: Target, desc: str, through: str = "all",
     """The statistical stages, in order, on an array already checked for type and shape.
     ``explain(x)``, if given, may replace a failed variance stage's message by its cause."""
     _pattern_stage(x, target.mean, desc)
-    _mean_stage(x, target, desc)
     try:
-        _variance_stage(x, target, desc)
-    except _Failure:
-        cause = explain(x) if explain is not None else None
-        if cause is None:
-            raise
-        raise _Failure(cause) from None
-    if through == "variance":
-        return
-    _family_stage(x, target, desc)
+        _mean_stage(x, target, desc)
+        try:
+            _variance_stage(x, target, desc)
+        except _Failure:
+            cause = explain(x) if explain is not None else None
+            if cause is None:
+                raise
+            raise _Failure(cause) from None
+        if through == "variance":
+            return
+        _family_stage(x, target, desc)
+    except _Failure as failure:  # the sample against the target: a picture says it faster
+        failure.picture = failure.picture or sample_picture(
+            x, target.mean, target.std, target.family, target.mistakes)
+        raise
     _independence_stage(x, target.mean, desc)
 
 
