@@ -14,7 +14,8 @@
   If the judge itself fails, every test cell of that notebook fails with the reason, and the
   other submissions are graded as usual.
 - **Feedback**: :class:`HideTests` removes the hidden tests from every test cell before the
-  page is written; tracebacks carry no path of the grading machine (the judge strips them).
+  page is written; tracebacks carry no path of the grading machine (the judge strips them);
+  :mod:`weightinit.grading.feedback` names the cells and writes the page with its own template.
 
 Before nbgrader runs, :mod:`weightinit.grading.staging` copies ``submitted/`` to the folder it
 grades from, repaired so that no one notebook can stop the class's grading.
@@ -37,6 +38,7 @@ from nbgrader.plugins import ExportPlugin
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
 
 from .console import say as _say
+from .feedback import configure_feedback
 
 #: The judge's limit for one whole notebook (each cell and call has its own, much smaller one).
 NOTEBOOK_SECONDS = 1800
@@ -271,5 +273,5 @@ def configure(c) -> None:
         for p in Autograde.class_traits()["autograde_preprocessors"].default()
     ]
     feedback = list(GenerateFeedback.class_traits()["preprocessors"].default())
-    c.GenerateFeedback.preprocessors = [feedback[0], HideTests, *feedback[1:]]
+    configure_feedback(c, [feedback[0], HideTests, *feedback[1:]])
     c.ExportApp.plugin_class = GradesCsv
