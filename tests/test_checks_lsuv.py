@@ -341,3 +341,23 @@ def test_errors_and_library_use():
                                                       "relu", [16, 8])
     with pytest.raises(ValueError, match="activation must be one of"):
         C.check_lsuv_unit_std(right, "sigmoid", [16, 8])
+
+
+def test_the_numbers_the_module_states():
+    """weightinit.grading.lsuv's docstring: the variance mistake leaves the wide first layer at
+    0.71 (standard data) or about 70 (mean-99); after-the-activation ReLU ends near 1.71 and tanh
+    near 5; stale activations leave layer 2 near 1.41 (standard) or 0.014 (mean-99)."""
+    sizes = [64, 128, 64, 64, 32]
+
+    def layer_stds(mistake, activation, mean):
+        x = G._problem(sizes, 1000, mean, 1.0, 0)[1]
+        weights = make(mistake=mistake)(x, sizes, activation, np.random.default_rng(1))
+        return [float(np.std(z)) for z in G._forward(x, weights, activation)[0]]
+
+    assert layer_stds("var", "relu", 0.0)[0] == pytest.approx(math.sqrt(0.5), abs=0.01)
+    assert 50 < layer_stds("var", "relu", 99.0)[0] < 100
+    relu_ratio = math.sqrt(0.5 - 1 / (2 * math.pi))  # std(relu(u)) / std(u), u ~ N(0, 1)
+    assert layer_stds("after", "relu", 0.0)[0] == pytest.approx(1 / relu_ratio, abs=0.02)
+    assert 4 < min(layer_stds("after", "tanh", 0.0)) < 7
+    assert layer_stds("stale", "relu", 0.0)[1] == pytest.approx(math.sqrt(2), abs=0.02)
+    assert layer_stds("stale", "linear", 99.0)[1] == pytest.approx(0.014, abs=0.002)
