@@ -55,6 +55,7 @@ from ..simulation.lsuv import LSUV_ACTIVATIONS
 from ._common import _ASKED_SHAPES, ALPHA, _Failure, _fmt, _name, _public
 from .calls import _array_stage, _as_array, _call, _own_code, _shape_hint
 from .deep import _fmt_list
+from .mlp import _count_stage
 from .randomness import _rng_stage
 
 #: Orthogonality asked of each W_l, relative to its scale: ``max |G / c^2 - I| <= ORTHO_ATOL``,
@@ -97,17 +98,7 @@ def _as_weights(result: object, sizes: list[int], desc: str, key: str) -> list[n
             f"{desc} returned {type(result).__name__}; expected a list of {depth} weight "
             "matrices [W_1, ..., W_L], one per layer."
         )
-    if len(result) != depth:
-        hint = ""
-        if len(result) == depth + 1:
-            hint = (" Likely mistake: one matrix per width; layer_sizes lists n_0 (the input) "
-                    "too, so there are len(layer_sizes) - 1 layers.")
-        elif len(result) == depth - 1:
-            hint = " Likely mistake: the loop over layers stops one layer early."
-        raise _Failure(
-            f"{desc} returned {len(result)} items; expected {depth}, one W_l per layer for "
-            f"layer_sizes {sizes}.{hint}"
-        )
+    _count_stage(len(result), sizes, desc, "one W_l", "matrix")
     weights = []
     for i, w in enumerate(result):
         where = f"{desc}, layer {i + 1}'s W"
