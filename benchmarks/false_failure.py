@@ -48,6 +48,12 @@ SEEDED = {
     "check_init_mlp_variance",
     "check_init_mlp_rng",
     "check_init_mlp_symmetry",
+    # ex08-lsuv
+    "check_lsuv_shapes",
+    "check_lsuv_unit_std",
+    "check_lsuv_fresh_batch",
+    "check_lsuv_orthogonal",
+    "check_lsuv_rng",
 }
 
 

@@ -27,6 +27,7 @@ ASSIGNMENTS = (
     "ex04-variance-scaling",
     "ex05-deep-signal",
     "ex06-training",
+    "ex08-lsuv",
 )
 
 #: Functions that other functions of the same assignment call: a changed callee changes its
@@ -73,7 +74,8 @@ def _variant(name, assignment, function, code, whole_cell=False):
     return Entry(name, assignment, function, textwrap.dedent(code).strip("\n"), None, whole_cell)
 
 
-E1, E2, E3, E4, E5, E6 = ASSIGNMENTS
+E1, E2, E3, E4, E5, E6 = ASSIGNMENTS[:6]
+E8 = "ex08-lsuv"
 
 # ---------------------------------------------------------------------------------------------
 # Wrong submissions: mistake -> code -> message fragment
@@ -574,6 +576,59 @@ MISTAKES = [
     """),
 ]
 
+# ex08-lsuv: lsuv (patches aim at the test cells the mistake fails; the rest keep full marks)
+_LSUV_STD_CELLS = ("lsuv_unit_std", "lsuv_mean99", "lsuv_fresh_batch")
+MISTAKES += [
+    _patch("LSUV: the variance instead of the std", E8, "lsuv",
+           "the variance instead of the standard deviation", _LSUV_STD_CELLS,
+           ("W = W / std", "W = W / np.var(z)")),
+    _patch("LSUV: the std after the activation", E8, "lsuv",
+           "the std measured after the activation", _LSUV_STD_CELLS,
+           ("std = np.std(z)", "std = np.std(act(z))")),
+    _patch("LSUV: stale activations", E8, "lsuv",
+           "stale activations", _LSUV_STD_CELLS,
+           ("weights.append(W)\nh = act(z)", "weights.append(W)\nh = h_next"),
+           ("z = h @ W\nfor _ in range(max_iter):",
+            "z = h @ W\nh_next = act(z)  # the next layer's input, ready early\n"
+            "for _ in range(max_iter):")),
+    # Listed with the std cells too, so that it never shares a notebook with a rescaling
+    # mistake: their names are read off the orthogonal start.
+    _patch("LSUV: a Gaussian start", E8, "lsuv",
+           "a Gaussian start", ["lsuv_orthogonal", *_LSUV_STD_CELLS],
+           ("W = q if n_in >= n_out else q.T",
+            "W = rng.standard_normal((n_in, n_out)) / math.sqrt(n_in)")),
+    _patch("LSUV: no ValueError for tol <= 0", E8, "lsuv",
+           "returned without raising", ["lsuv_rejects"],
+           ("""
+            if not tol > 0:
+                raise ValueError(f"tol must be positive; got {tol!r}")
+            """, "")),
+    _patch("LSUV: x centred in place", E8, "lsuv",
+           "changed the values of x in place", [],
+           ("h = x\n", "x -= x.mean(axis=0)  # centre the batch first\nh = x\n")),
+    _mistake("LSUV: the library's lsuv", E8, "lsuv",
+             "weightinit's own implementation", """
+        from weightinit.simulation.lsuv import lsuv as reference
+
+        return reference(x, layer_sizes, activation, rng, tol, max_iter)
+    """),
+    _mistake("LSUV: the library's orthogonal start", E8, "lsuv",
+             "weightinit's own implementation", """
+        from weightinit import orthogonal
+
+        act = {"linear": lambda z: z, "relu": lambda z: np.maximum(z, 0.0), "tanh": np.tanh}
+        if activation not in act or not tol > 0:
+            raise ValueError(f"bad activation {activation!r} or tol {tol!r}")
+        weights, h = [], x
+        for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+            W = orthogonal((n_in, n_out), 1.0, rng)
+            W = W / np.std(h @ W)
+            weights.append(W)
+            h = act[activation](h @ W)
+        return weights
+    """),
+]
+
 # ---------------------------------------------------------------------------------------------
 # Correct answers written differently: every one must get full marks
 # ---------------------------------------------------------------------------------------------
@@ -861,6 +916,62 @@ VARIANTS = [
 
         sizes = list(layer_sizes)
         return tuple((draw(a, b), np.zeros(b)) for a, b in zip(sizes, sizes[1:]))
+    """),
+]
+
+# ex08-lsuv: lsuv
+VARIANTS += [
+    _variant("LSUV: SVD start, a std by hand, always max_iter divisions", E8, "lsuv", """
+        if activation not in ("linear", "relu", "tanh"):
+            raise ValueError("unknown activation " + repr(activation))
+        if tol <= 0:
+            raise ValueError("tol must be > 0, got " + str(tol))
+        out = []
+        h = np.array(x, dtype=float)
+        for l in range(1, len(layer_sizes)):
+            n_in, n_out = layer_sizes[l - 1], layer_sizes[l]
+            u, _, vt = np.linalg.svd(rng.normal(size=(n_in, n_out)), full_matrices=False)
+            W = u @ vt
+            for _ in range(max_iter):
+                z = h @ W
+                mean = z.sum() / z.size
+                W = W / math.sqrt(((z - mean) ** 2).sum() / z.size)
+            z = h @ W
+            if activation == "relu":
+                z = np.maximum(z, 0)
+            elif activation == "tanh":
+                z = np.tanh(z)
+            h = z
+            out.append(W)
+        return out
+    """),
+    _variant("LSUV: sqrt of the variance, a while loop, QR without the sign fix", E8, "lsuv", """
+        def act(z):
+            if activation == "relu":
+                return np.where(z > 0, z, 0.0)
+            if activation == "tanh":
+                return np.tanh(z)
+            return z
+
+        if activation not in ["linear", "relu", "tanh"] or not (tol > 0):
+            raise ValueError(f"activation={activation!r}, tol={tol!r}: need linear/relu/tanh and "
+                             "tol > 0")
+        weights = []
+        h = x.copy()
+        for n_in, n_out in zip(layer_sizes, layer_sizes[1:]):
+            if n_in >= n_out:
+                W, _ = np.linalg.qr(rng.standard_normal((n_in, n_out)))
+            else:
+                W = np.linalg.qr(rng.standard_normal((n_out, n_in)))[0].T
+            var = np.var(h @ W)
+            count = 0
+            while abs(np.sqrt(var) - 1) >= tol and count < max_iter:
+                W /= np.sqrt(var)
+                var = np.var(h @ W)
+                count += 1
+            weights.append(W)
+            h = act(h @ W)
+        return weights
     """),
 ]
 

@@ -32,6 +32,7 @@ ASSIGNMENTS = (
     "ex05-deep-signal",
     "ex06-training",
     "ex07-orthogonal",
+    "ex08-lsuv",
 )
 
 

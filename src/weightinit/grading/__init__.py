@@ -79,6 +79,9 @@ deep
     ex05: gains, and the forward and backward standard deviations of a deep network.
 mlp
     ex06: ``init_mlp``'s shapes, biases, variances, use of ``rng``, and symmetry.
+lsuv
+    ex08: LSUV's weights: every layer's linear output at unit std on the batch (deterministic)
+    and on a fresh one (a Gaussian-concentration band), orthogonal starts, use of ``rng``.
 
 Autograde (the checks above decide; these make sure nothing else does):
 
@@ -119,6 +122,10 @@ _HOME = {
                      "check_samples", "check_truncated_normal", "check_uses_rng",
                      "check_variance", "check_variance_scaling"], "random_arrays"),
     **dict.fromkeys(["Target", "mistake_table", "scaling_target", "std_target"], "targets"),
+    # ex08-lsuv
+    **dict.fromkeys(["ORTHO_ATOL", "check_lsuv_fresh_batch", "check_lsuv_orthogonal",
+                     "check_lsuv_rng", "check_lsuv_shapes", "check_lsuv_unit_std",
+                     "fresh_halfwidths"], "lsuv"),
 }
 
 
@@ -171,4 +178,12 @@ __all__ = [
     "check_init_mlp_variance",
     "check_init_mlp_rng",
     "check_init_mlp_symmetry",
+    # ex08-lsuv
+    "ORTHO_ATOL",
+    "fresh_halfwidths",
+    "check_lsuv_shapes",
+    "check_lsuv_unit_std",
+    "check_lsuv_fresh_batch",
+    "check_lsuv_orthogonal",
+    "check_lsuv_rng",
 ]

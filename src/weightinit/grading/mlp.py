@@ -118,6 +118,27 @@ def _mlp_sizes(layer_sizes: Sequence[int]) -> list[int]:
     return sizes
 
 
+def _count_stage(count: int, sizes: list[int], desc: str, each: str, noun: str) -> None:
+    """Fail unless `count` items came back for the layers of `sizes`, naming an off-by-one:
+    `each` is what one layer has ("one (W, b) pair"), `noun` its name ("pair")."""
+    depth = len(sizes) - 1
+    if count == depth:
+        return
+    hint = ""
+    if count == depth + 1:
+        hint = (
+            f" Likely mistake: one {noun} per width. {len(sizes)} widths make {depth} layers: "
+            "layer l maps n_{l-1} inputs to n_l units, for l = 1..L."
+        )
+    elif count == depth - 1:
+        hint = " Likely mistake: the loop over layers stops one layer early (or starts late)."
+    items = f"{count} item" + ("" if count == 1 else "s")
+    raise _Failure(
+        f"{desc} returned {items}; expected {depth}, {each} per layer for layer_sizes "
+        f"{sizes}.{hint}"
+    )
+
+
 def _as_params(result: object, sizes: list[int], desc: str, key: str
                ) -> list[tuple[np.ndarray, np.ndarray]]:
     """The student's parameters as a list of float64 (W, b) copies, or a message naming what
@@ -146,20 +167,7 @@ def _as_params(result: object, sizes: list[int], desc: str, key: str
             f"{desc} returned two lists (the weights, then the biases); expected one list of "
             "(W, b) pairs, one per layer: list(zip(weights, biases))."
         )
-    if len(result) != depth:
-        hint = ""
-        if len(result) == depth + 1:
-            hint = (
-                f" Likely mistake: one pair per width. {len(sizes)} widths make {depth} layers: "
-                "layer l maps n_{l-1} inputs to n_l units, for l = 1..L."
-            )
-        elif len(result) == depth - 1:
-            hint = " Likely mistake: the loop over layers stops one layer early (or starts late)."
-        items = f"{len(result)} item" + ("" if len(result) == 1 else "s")
-        raise _Failure(
-            f"{desc} returned {items}; expected {depth}, one (W, b) pair per layer for "
-            f"layer_sizes {sizes}.{hint}"
-        )
+    _count_stage(len(result), sizes, desc, "one (W, b) pair", "pair")
     params = []
     for i, pair in enumerate(result):
         n_in, n_out = sizes[i], sizes[i + 1]
