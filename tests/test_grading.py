@@ -50,7 +50,7 @@ VENV = BIN.parent
 #: the infinite loop, which waits out the timeout, and the kernel deaths).
 HALVES = {
     "a": ("ex01-scaling", "ex05-deep-signal", "ex06-training"),
-    "b": ("ex02-sums", "ex03-initializers", "ex04-variance-scaling"),
+    "b": ("ex02-sums", "ex03-initializers", "ex04-variance-scaling", "ex07-orthogonal"),
 }
 
 #: Regraded with --force to compare scores: random checks and failures, in the half done first.
