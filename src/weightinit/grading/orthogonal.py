@@ -375,7 +375,7 @@ def check_orthogonal_haar(func: Callable, shape: Sequence[int], gain: float = 1.
         )
     failed = []
     for name, count, what in (
-        ("corner", corner, f"Q[0,0] over {HAAR_DRAWS} draws"),
+        ("corner", corner, f"The top-left entry of Q over {HAAR_DRAWS} draws"),
         ("diagonal", diagonal, f"The diagonal entries of Q over {HAAR_DRAWS} draws"),
     ):
         lo, hi = bands[name]
@@ -388,9 +388,9 @@ def check_orthogonal_haar(func: Callable, shape: Sequence[int], gain: float = 1.
     if too_negative:
         why = (
             "Likely mistake: no sign correction. numpy's QR (LAPACK's Householder reflections) "
-            "makes Q[0,0] negative in every draw, and the other diagonal entries mostly "
-            "negative, so Q is not uniformly distributed. Multiply each column of Q by the sign "
-            "of the matching diagonal entry of R: q * np.sign(np.diag(r))."
+            "makes the top-left entry of Q negative in every draw, and the other diagonal "
+            "entries mostly negative, so Q is not uniformly distributed. Multiply each column "
+            "of Q by the sign of the matching diagonal entry of R: q * np.sign(np.diag(r))."
         )
     else:
         why = (
