@@ -48,6 +48,9 @@ SEEDED = {
     "check_init_mlp_variance",
     "check_init_mlp_rng",
     "check_init_mlp_symmetry",
+    "check_orthogonal",
+    "check_orthogonal_rng",
+    "check_orthogonal_haar",
     # ex08-lsuv
     "check_lsuv_shapes",
     "check_lsuv_unit_std",

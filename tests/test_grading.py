@@ -49,9 +49,8 @@ VENV = BIN.parent
 #: Two course folders graded in parallel, with about the same amount of work each (ex01 holds
 #: the infinite loop, which waits out the timeout, and the kernel deaths).
 HALVES = {
-    "a": ("ex01-scaling", "ex05-deep-signal", "ex06-training"),
-    "b": ("ex02-sums", "ex03-initializers", "ex04-variance-scaling",
-          "ex08-lsuv"),
+    "a": ("ex01-scaling", "ex05-deep-signal", "ex06-training", "ex07-orthogonal"),
+    "b": ("ex02-sums", "ex03-initializers", "ex04-variance-scaling", "ex08-lsuv"),
 }
 
 #: Regraded with --force to compare scores: random checks and failures, in the half done first.

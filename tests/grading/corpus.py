@@ -27,6 +27,7 @@ ASSIGNMENTS = (
     "ex04-variance-scaling",
     "ex05-deep-signal",
     "ex06-training",
+    "ex07-orthogonal",
     "ex08-lsuv",
 )
 
@@ -74,8 +75,7 @@ def _variant(name, assignment, function, code, whole_cell=False):
     return Entry(name, assignment, function, textwrap.dedent(code).strip("\n"), None, whole_cell)
 
 
-E1, E2, E3, E4, E5, E6 = ASSIGNMENTS[:6]
-E8 = "ex08-lsuv"
+E1, E2, E3, E4, E5, E6, E7, E8 = ASSIGNMENTS
 
 # ---------------------------------------------------------------------------------------------
 # Wrong submissions: mistake -> code -> message fragment
@@ -574,6 +574,68 @@ MISTAKES = [
 
         return reference(layer_sizes, scheme, rng)
     """),
+    # ex07-orthogonal: orthogonal (patches of the solution's QR; each aims at the cells it fails)
+    _patch("no sign correction", E7, "orthogonal",
+           "no sign correction", ["orthogonal_haar"],
+           ("q = q * np.sign(np.diag(r))", "")),
+    _patch("sign of Q's own diagonal", E7, "orthogonal",
+           "the signs of Q's own diagonal", ["orthogonal_haar"],
+           ("q = q * np.sign(np.diag(r))", "q = q * np.sign(np.diag(q))")),
+    _patch("rng.random (uniform) input", E7, "orthogonal",
+           "rng.random matrix orthogonalised", ["orthogonal_haar"],
+           ("a = rng.standard_normal((max(rows, cols), min(rows, cols)))",
+            "a = rng.random((max(rows, cols), min(rows, cols)))")),
+    _patch("gain applied twice", E7, "orthogonal",
+           "the gain applied twice, or squared", ["orthogonal_gain"],
+           ("return gain * q.reshape(shape)", "return gain * gain * q.reshape(shape)")),
+    _patch("transposed result for wide shapes (Q reshaped)", E7, "orthogonal",
+           "a transposed result for a wide shape",
+           ["orthogonal_wide", "orthogonal_conv", "orthogonal_gain", "orthogonal_haar"],
+           ("""
+            if rows < cols:
+                q = q.T
+            """, "")),
+    _patch("the global np.random (orthogonal)", E7, "orthogonal",
+           "the global np.random instead of rng", ["orthogonal_rng"],
+           ("a = rng.standard_normal((max(rows, cols), min(rows, cols)))",
+            "a = np.random.standard_normal((max(rows, cols), min(rows, cols)))")),
+    _mistake("transposed result for wide shapes (Q returned)", E7, "orthogonal",
+             "a transposed result for a wide shape", """
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        q, r = np.linalg.qr(rng.standard_normal((max(rows, cols), min(rows, cols))))
+        q = q * np.sign(np.diag(r))
+        return gain * (q if len(shape) == 2 else q.reshape(shape))
+    """),
+    _mistake("orthonormal rows where columns are asked", E7, "orthogonal",
+             "orthonormal rows where columns are asked", """
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        q, r = np.linalg.qr(rng.standard_normal((max(rows, cols), min(rows, cols))))
+        q = q * np.sign(np.diag(r))
+        return gain * q.T.reshape(shape)  # rows orthonormal, as in PyTorch's (out, in)
+    """),
+    _mistake("normalised by sqrt(n) instead of orthogonalised", E7, "orthogonal",
+             "instead of orthogonalised", """
+        rows = math.prod(shape[:-1])
+        return gain * rng.standard_normal(shape) / math.sqrt(rows)
+    """),
+    _mistake("divided by its norm instead of orthogonalised", E7, "orthogonal",
+             "instead of orthogonalised", """
+        a = rng.standard_normal(shape)
+        return gain * a / np.linalg.norm(a)
+    """),
+    _mistake("PyTorch's flattening of a kernel", E7, "orthogonal",
+             "PyTorch's flattening", """
+        rows, cols = shape[0], math.prod(shape[1:])
+        q, r = np.linalg.qr(rng.standard_normal((max(rows, cols), min(rows, cols))))
+        q = q * np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return gain * q.reshape(shape)
+    """),
+    _mistake("library's orthogonal (whole cell)", E7, "orthogonal",
+             "weightinit's own implementation", """
+        from weightinit import orthogonal
+    """, whole_cell=True),
 ]
 
 # ex08-lsuv: lsuv (patches aim at the test cells the mistake fails; the rest keep full marks)
@@ -916,6 +978,52 @@ VARIANTS = [
 
         sizes = list(layer_sizes)
         return tuple((draw(a, b), np.zeros(b)) for a, b in zip(sizes, sizes[1:]))
+    """),
+    # ex07-orthogonal
+    _variant("SVD of a Gaussian matrix (U @ Vt)", E7, "orthogonal", """
+        rows, cols = int(np.prod(shape[:-1])), shape[-1]
+        u, _, vt = np.linalg.svd(rng.standard_normal((rows, cols)), full_matrices=False)
+        return gain * (u @ vt).reshape(shape)
+    """),
+    _variant("Householder products", E7, "orthogonal", """
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        n, k = max(rows, cols), min(rows, cols)
+        a = rng.standard_normal((n, k))
+        q = np.eye(n)
+        for j in range(k):  # reflect column j onto the axis: a = H_1 ... H_k R
+            x = a[j:, j]
+            v = x.copy()
+            v[0] += math.copysign(np.linalg.norm(x), x[0])
+            v /= np.linalg.norm(v)
+            a[j:, :] -= 2.0 * np.outer(v, v @ a[j:, :])
+            q[:, j:] -= 2.0 * np.outer(q[:, j:] @ v, v)
+        q = q[:, :k] * np.sign(np.diag(a)[:k])  # R's diagonal made positive
+        return gain * (q if rows >= cols else q.T).reshape(shape)
+    """),
+    _variant("modified Gram-Schmidt on Gaussian columns", E7, "orthogonal", """
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        n, k = max(rows, cols), min(rows, cols)
+        vectors = rng.standard_normal((n, k))
+        basis = []
+        for j in range(k):
+            v = vectors[:, j]
+            for e in basis:
+                v = v - (e @ v) * e
+            basis.append(v / np.linalg.norm(v))
+        q = np.column_stack(basis)
+        if rows < cols:
+            q = q.T
+        return gain * q.reshape(shape)
+    """),
+    _variant("scipy's QR of the transpose, a diagonal of signs", E7, "orthogonal", """
+        import scipy.linalg
+
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        a = rng.normal(0.0, 1.0, size=(rows, cols))
+        flip = rows < cols
+        q, r = scipy.linalg.qr(a.T if flip else a, mode="economic")
+        q = q @ np.diag(np.sign(np.diag(r)))
+        return (gain * (q.T if flip else q)).reshape(shape)
     """),
 ]
 

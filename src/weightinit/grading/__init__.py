@@ -46,7 +46,10 @@ correct implementations that round differently), and each named mistake is recog
 recomputing it. ex06's ``init_mlp`` is checked layer by layer with the random-array stages
 (:func:`check_init_mlp_variance` and its siblings), and by training its parameters for a few
 steps with :mod:`weightinit.training` to see that zeros never break the symmetry between units
-(:func:`check_init_mlp_symmetry`).
+(:func:`check_init_mlp_symmetry`). ex07's ``orthogonal`` is checked exactly where it can be,
+``W^T W = gain**2 I`` to a float64 tolerance (``ORTHO_TOL``, measured against correct
+implementations), and its distribution by exact binomial sign tests that a QR result without the
+sign correction fails with probability 1 (:func:`check_orthogonal_haar`, :func:`haar_power`).
 
 Everything is checked on copies: the checker gives the student's function fresh generators and
 copies of its inputs, and copies what the function returns before looking at it.
@@ -79,6 +82,10 @@ deep
     ex05: gains, and the forward and backward standard deviations of a deep network.
 mlp
     ex06: ``init_mlp``'s shapes, biases, variances, use of ``rng``, and symmetry.
+orthogonal
+    ex07: ``orthogonal``'s orthonormal columns (rows when wide) times the gain, use of ``rng``,
+    and its uniform (Haar) distribution, told from QR without the sign correction by exact sign
+    tests.
 lsuv
     ex08: LSUV's weights: every layer's linear output at unit std on the batch (deterministic)
     and on a fresh one (a Gaussian-concentration band), orthogonal starts, use of ``rng``.
@@ -118,6 +125,9 @@ _HOME = {
     **dict.fromkeys(["MLP_SCHEMES", "check_init_mlp_biases", "check_init_mlp_rng",
                      "check_init_mlp_shapes", "check_init_mlp_symmetry",
                      "check_init_mlp_variance", "mlp_target"], "mlp"),
+    **dict.fromkeys(["HAAR_DRAWS", "HAAR_MISTAKES", "ORTHO_TOL", "check_orthogonal",
+                     "check_orthogonal_haar", "check_orthogonal_rng", "haar_bands",
+                     "haar_power"], "orthogonal"),
     **dict.fromkeys(["assess_sample", "check_array", "check_initializer", "check_raises",
                      "check_samples", "check_truncated_normal", "check_uses_rng",
                      "check_variance", "check_variance_scaling"], "random_arrays"),
@@ -178,6 +188,14 @@ __all__ = [
     "check_init_mlp_variance",
     "check_init_mlp_rng",
     "check_init_mlp_symmetry",
+    "ORTHO_TOL",
+    "HAAR_DRAWS",
+    "HAAR_MISTAKES",
+    "haar_bands",
+    "haar_power",
+    "check_orthogonal",
+    "check_orthogonal_rng",
+    "check_orthogonal_haar",
     # ex08-lsuv
     "ORTHO_ATOL",
     "fresh_halfwidths",
