@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._validate import as_generator, as_positive_int, as_real, choice
+from .._validate import as_generator, as_positive_int, choice
 from ..initializers import he_normal
 
 __all__ = ["VARIANTS", "BRANCH_LAYERS", "branch_multiplier", "starts_at_zero",
@@ -116,7 +116,7 @@ def residual_network(
         mean_square[layer + 1] = np.mean(x**2)
     grad = gen.standard_normal(x.shape) / x.shape[0]
     grad_sq = 0.0
-    for (w1, w2), (x_in, a1, u, a2) in zip(reversed(blocks), reversed(cache)):
+    for (w1, w2), (x_in, a1, u, a2) in zip(reversed(blocks), reversed(cache), strict=True):
         d_branch = alpha * grad
         d_w2 = a2.T @ d_branch
         d_u = (d_branch @ w2.T) * (u > 0)

@@ -131,7 +131,8 @@ def train_deep_linear(
     With whitened inputs (``X^T X / N = I``) the mean squared error of a deep linear network
     depends on the product only, :math:`\\tfrac12\\lVert P - M\\rVert_F^2` [Saxe13]_, so the
     run needs no data set (gradients: :func:`deep_linear_loss_and_grads`; the step uses the
-    gradient of the absolute loss). The loss is reported relative to :math:`\\tfrac12\\lVert M\\rVert_F^2`, the loss of the zero map.
+    gradient of the absolute loss). The loss is reported relative to
+    :math:`\\tfrac12\\lVert M\\rVert_F^2`, the loss of the zero map.
 
     Parameters
     ----------
@@ -171,7 +172,7 @@ def train_deep_linear(
             return DeepLinearRun(np.array(losses), epoch, False)
         if epoch == max_epochs:
             break
-        for w, g in zip(weights, grads):
+        for w, g in zip(weights, grads, strict=True):
             w -= lr * g
     return DeepLinearRun(np.array(losses), None, False)
 
