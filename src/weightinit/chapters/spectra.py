@@ -102,8 +102,9 @@ def negative_diagonal_share(n: int, trials: int, seed: int, sign_correction: boo
 
 
 def _log_hist(ax, s, color, label):
+    # one filled outline per histogram, not a patch per bar: much faster to draw
     ax.hist(np.log10(np.maximum(s, 10.0 ** LOG_BINS[0])), bins=LOG_BINS, color=color,
-            alpha=0.7, label=label)
+            alpha=0.6, histtype="stepfilled", label=label)
 
 
 def draw_product_histogram(fig: Figure, depth: int, width: int = 128, seed: int = 0) -> None:
