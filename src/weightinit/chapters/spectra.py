@@ -38,8 +38,9 @@ __all__ = [
 ]
 
 INIT_COLORS = {"gaussian": SAMPLE_COLOR, "orthogonal": THEORY_COLOR}
-#: log10 bins for singular values, shared by every histogram of the chapter.
-LOG_BINS = np.linspace(-6, 2, 65)
+#: log10 bins for singular values, shared by every histogram of the chapter; 0 (s = 1) is the
+#: centre of a bin, so that an orthogonal product's s = 1 +- rounding falls in one bin.
+LOG_BINS = np.arange(-6.0, 2.01, 0.125) - 0.0625
 
 
 class SpectrumRow(NamedTuple):
