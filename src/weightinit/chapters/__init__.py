@@ -36,6 +36,14 @@ learning
     ``train_with_snapshots``, ``final_metrics``, ``dead_unit_share``, ..., and
     ``draw_learning_curves``, ``draw_decision_boundaries``, ``draw_weight_norms``,
     ``draw_boundaries_at_epoch``, ``markdown_table``.
+spectra
+    Chapter 9, "Orthogonal weights: matching the variance is not matching the spectrum":
+    ``product_spectra``, ``saxe_target``, ``saxe_runs``, ``jacobian_spectra``,
+    ``negative_diagonal_share``, and ``draw_product_spectra``, ``draw_product_histogram`` (the
+    widget), ``draw_saxe_curves``, ``draw_jacobian_spectra``.
+shortcuts
+    Chapter 10, "Normalization and residual connections": ``normalization_runs``,
+    ``residual_runs``, ``growth_over_draws``, and ``draw_normalization``, ``draw_residual``.
 display
     What the chapters share for drawing: the widget with a live and a precomputed form
     (``live_slider``, ``live_controls``, ``frames_slider``, ``format_value``) and the common plot
@@ -51,7 +59,10 @@ share some (``weight_variance``, ``INITIALIZERS``, ``normal_weights``).
 
 import importlib
 
-__all__ = ["depth", "display", "gradients", "learning", "links", "saturation", "scaling", "sums"]
+__all__ = [
+    "depth", "display", "gradients", "learning", "links", "saturation", "scaling", "shortcuts",
+    "spectra", "sums",
+]
 
 
 def __getattr__(name: str):

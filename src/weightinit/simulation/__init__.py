@@ -24,6 +24,16 @@ training
 lsuv
     Layer-sequential unit-variance initialization, the ex08 reference: ``LSUV_ACTIVATIONS``,
     ``LsuvResult``, ``lsuv_run`` (with the per-layer record), ``lsuv``.
+spectrum
+    Spectra of deep networks (chapter 9): ``product_singular_values`` of deep linear products,
+    ``train_deep_linear`` (Saxe et al.'s experiment), ``jacobian_singular_values`` through tanh
+    and ReLU, ``qr_orthogonal`` with and without the sign correction.
+normalization
+    A deep MLP with batch or layer normalization after every linear layer (chapter 10):
+    ``normalize``, ``normalize_backward``, ``normalized_mlp``.
+residual
+    Residual networks at initialization (chapter 10): ``VARIANTS`` (He branches, scaled
+    branches, zero-initialized last layers, Fixup), ``predicted_growth``, ``residual_network``.
 datasets
     Two-dimensional toy data drawn from an ``rng``: ``DATASETS``, ``make``, ``moons``,
     ``circles``, ``spirals``, ``train_test_split``.
@@ -36,7 +46,10 @@ The modules load on first use.
 
 import importlib
 
-__all__ = ["datasets", "lsuv", "propagation", "theory", "training"]
+__all__ = [
+    "datasets", "lsuv", "normalization", "propagation", "residual", "spectrum", "theory",
+    "training",
+]
 
 
 def __getattr__(name: str):
