@@ -8,6 +8,10 @@ STAMP := $(VENV)/.installed
 ASSETS := _vendor/.stamp
 # The venv's tools first, so that Jupyter kernels started by the build use the venv's Python.
 export PATH := $(abspath $(BIN)):$(PATH)
+# Matplotlib's font cache beside the venv's matplotlib: a cache in ~/.cache that another
+# matplotlib built without its own fonts makes every log-scale figure print "findfont: Font
+# family ['STIXGeneral'] not found" onto the book's pages.
+export MPLCONFIGDIR := $(abspath $(VENV))/matplotlib
 
 .PHONY: help venv assets book test lab lint clean
 

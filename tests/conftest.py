@@ -41,6 +41,7 @@ def built_book(tmp_path_factory) -> Path:
         **os.environ,
         "MPLBACKEND": "Agg",
         "OPENBLAS_NUM_THREADS": "1",  # as `make book`: small matrices, shared cores
+        "MPLCONFIGDIR": str(exe.parent.parent / "matplotlib"),  # as the Makefile
         "PATH": f"{exe.parent}{os.pathsep}{os.environ['PATH']}",
     }
     result = subprocess.run(

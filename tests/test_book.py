@@ -27,6 +27,8 @@ def test_every_toc_page_is_built(built_book):
         text = html.read_text(encoding="utf-8")
         # A glue reference that failed to resolve, or an unexecuted cell, would leave these.
         assert "{glue:" not in text and "Traceback (most recent call last)" not in text, page
+        # A warning a chapter's code printed (a missing font, a deprecation) is not for readers.
+        assert "findfont:" not in text and "Warning:" not in text, page
 
 
 def test_citations_resolve(built_book):
