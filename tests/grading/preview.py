@@ -67,7 +67,8 @@ class Call:
     hidden: bool
     function: str  # the student's function it checks (its first argument)
     category: str
-    source: str  # the call as written, a loop variable replaced by its item
+    source: str  # the call as written, a loop variable replaced by its item, the names'
+    # assignments after a '#'
     numbers: str  # the call with every number as a float and no seed: equal means a copy
 
 
@@ -183,6 +184,7 @@ def cell_calls(assignment: str, grade_id: str, source: str) -> list[Call]:
     out: list[Call] = []
     names: dict[str, str] = {}  # a name's kind
     values: dict[str, ast.AST] = {}  # a name's value as written, to tell copies apart
+    written: dict[str, list[str]] = {}  # the statements that gave a name its value
 
     def visit(statements, substitutions=()):
         for stmt in statements:
@@ -198,11 +200,13 @@ def cell_calls(assignment: str, grade_id: str, source: str) -> list[Call]:
                     if isinstance(target, ast.Name):
                         names[target.id] = kind(stmt.value, names)
                         values[target.id] = stmt.value
+                        written[target.id] = [ast.unparse(stmt)]
                     elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
                         name = target.value.id
                         names[name] = f"{kind(target.value, names)}, with entries set"
                         values[name] = ast.Tuple([values.get(name, target.value), target.slice,
                                                   stmt.value], ast.Load())
+                        written.setdefault(name, []).append(ast.unparse(stmt))
                 continue
             if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
                 continue  # the cell's docstring
@@ -216,13 +220,15 @@ def cell_calls(assignment: str, grade_id: str, source: str) -> list[Call]:
             parts = [kind(a, names, rejected) for a in call.args]
             parts += [f"{w.arg}={kind(w.value, names, rejected)}" for w in call.keywords
                       if w.arg != "seed"]
+            used = [n.id for n in ast.walk(call) if isinstance(n, ast.Name) and n.id in written]
+            where = "; ".join(line for name in dict.fromkeys(used) for line in written[name])
             out.append(Call(
                 assignment=assignment,
                 cell=grade_id,
                 hidden=stmt.lineno in hidden,
                 function=ast.unparse(call.args[0]) if call.args else "",
                 category=f"{_callee(call)}({', '.join(parts)})",
-                source=ast.unparse(call),
+                source=ast.unparse(call) + (f"  # {where}" if where else ""),
                 numbers=ast.dump(_Numbers().visit(_Values(values).visit(copy.deepcopy(call)))),
             ))
 
