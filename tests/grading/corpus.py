@@ -173,6 +173,19 @@ MISTAKES = [
             return shape[0], shape[0]
         return shape[-2], shape[-1]
     """),
+    # Issue 11's student: right for the dense and 4-D kernels the visible tests once showed alone,
+    # wrong for a 1-D convolution's 3-D kernel (and a 5-D one), which only hidden tests used.
+    _mistake("fans of 2-D convolutions only", E3, "compute_fans",
+             "for a convolution kernel the channels are the last two", """
+        if len(shape) == 0:
+            return 1, 1
+        if len(shape) == 1:
+            return shape[0], shape[0]
+        if len(shape) == 4:  # a convolution kernel (kh, kw, in, out)
+            receptive_field = shape[0] * shape[1]
+            return shape[2] * receptive_field, shape[3] * receptive_field
+        return shape[0], shape[1]
+    """),
     _mistake("2/n where 1/n is meant", E3, "lecun_normal",
              "2/n where 1/n is meant", """
         fan_in, _ = compute_fans(shape)
