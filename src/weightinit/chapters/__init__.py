@@ -36,6 +36,14 @@ learning
     ``train_with_snapshots``, ``final_metrics``, ``dead_unit_share``, ..., and
     ``draw_learning_curves``, ``draw_decision_boundaries``, ``draw_weight_norms``,
     ``draw_boundaries_at_epoch``, ``markdown_table``.
+self_normalizing
+    Chapter 11, "Let the data set the scale": ``compare_with_lsuv`` (LSUV against a fixed rule,
+    per layer), ``selu_depth`` (SELU through deep networks), ``FRAMEWORK_DEFAULTS``,
+    ``framework_variance``, ``deep_relu_network``, and ``draw_lsuv``, ``draw_selu``.
+first_step
+    Chapter 12, "The first step": ``output_scale_runs``, ``prior_bias_runs``,
+    ``dead_share_grid``, ``watch_inits``, ``steps_above``, and ``draw_output_scale``,
+    ``draw_prior_bias``, ``draw_dead_shares``, ``draw_diagnostics``.
 display
     What the chapters share for drawing: the widget with a live and a precomputed form
     (``live_slider``, ``live_controls``, ``frames_slider``, ``format_value``) and the common plot
@@ -51,7 +59,10 @@ share some (``weight_variance``, ``INITIALIZERS``, ``normal_weights``).
 
 import importlib
 
-__all__ = ["depth", "display", "gradients", "learning", "links", "saturation", "scaling", "sums"]
+__all__ = [
+    "depth", "display", "first_step", "gradients", "learning", "links", "saturation",
+    "scaling", "self_normalizing", "sums",
+]
 
 
 def __getattr__(name: str):
