@@ -73,7 +73,8 @@ def draw_output_scale(
     fig: Figure, scale: float, runs: Mapping[float, np.ndarray], uniform: float
 ) -> None:
     """Left: initial loss against output scale, `scale` highlighted, :math:`\\ln C` marked.
-    Right: the learning curve at `scale` over the others, first steps on a log axis."""
+    Right: the learning curve at `scale` over the others (the hockey stick shows on a linear
+    step axis, as in Karpathy's plots)."""
     left, right = fig.subplots(1, 2)
     scales = np.array(sorted(runs))
     left.loglog(scales, [runs[s][0] for s in scales], "o-", color=SAMPLE_COLOR)
@@ -84,13 +85,13 @@ def draw_output_scale(
     left.legend(fontsize=8)
     for s in scales:
         curve = runs[s]
-        steps = np.arange(1, len(curve) + 1)
+        steps = np.arange(len(curve))
         if s == scale:
-            right.loglog(steps, curve, color=THEORY_COLOR, lw=2, label=f"scale {s:g}")
+            right.semilogy(steps, curve, color=THEORY_COLOR, lw=2, label=f"scale {s:g}")
         else:
-            right.loglog(steps, curve, color="#bbbbbb", lw=0.8)
+            right.semilogy(steps, curve, color="#bbbbbb", lw=0.8)
     right.axhline(uniform, color=REFERENCE_COLOR, ls="--", lw=1)
-    right.set_xlabel("step + 1")
+    right.set_xlabel("step")
     right.set_ylabel("training loss")
     right.legend(fontsize=8)
     fig.suptitle(f"output scale {scale:g}: initial loss {runs[scale][0]:.3g}", fontsize=10)
