@@ -120,7 +120,7 @@ def test_make_dispatches_by_name():
     X, _ = make("circles", 50, rng=2, factor=0.2, noise=0.0)
     assert np.hypot(X[:, 0], X[:, 1]).min() == pytest.approx(0.2)
     with pytest.raises(ValueError, match="name must be one of"):
-        make("blobs", 10)
+        make("no-such-set", 10)
 
 
 def test_train_test_split():
@@ -170,3 +170,22 @@ def test_errors_name_the_argument(call, match):
 
 def test_module_exports():
     assert set(datasets.__all__) >= {"circles", "moons", "spirals", "DATASETS"}
+
+
+def test_blobs_follow_the_shares_and_centres():
+    X, y = datasets.blobs(1000, 2, shares=(1, 9), spread=0.5, rng=3)
+    assert X.shape == (1000, 2) and np.bincount(y).tolist() == [100, 900]
+    X2, y2 = datasets.blobs(1000, 2, shares=(1, 9), spread=0.5, rng=3)
+    np.testing.assert_array_equal(X, X2)
+    # class k's mean is N(c_k, 0.25 / n_k) per coordinate; band at ALPHA (6.1 sd)
+    from scipy.stats import norm
+
+    for k, centre in enumerate([(1.0, 0.0), (-1.0, 0.0)]):
+        rows = X[y == k]
+        half = norm.isf(ALPHA / 4) * 0.5 / math.sqrt(len(rows))
+        assert np.all(np.abs(rows.mean(axis=0) - centre) < half)
+    assert np.bincount(datasets.blobs(7, 3, rng=0)[1]).tolist() == [3, 2, 2]
+    with pytest.raises(ValueError, match="shares must be 2 positive numbers"):
+        datasets.blobs(10, 2, shares=(1, 0))
+    with pytest.raises(ValueError, match="a class gets no point"):
+        datasets.blobs(5, 2, shares=(1, 99))

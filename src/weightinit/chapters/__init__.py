@@ -44,6 +44,14 @@ spectra
 shortcuts
     Chapter 10, "Normalization and residual connections": ``normalization_runs``,
     ``residual_runs``, ``growth_over_draws``, and ``draw_normalization``, ``draw_residual``.
+self_normalizing
+    Chapter 11, "Let the data set the scale": ``compare_with_lsuv`` (LSUV against a fixed rule,
+    per layer), ``selu_depth`` (SELU through deep networks), ``FRAMEWORK_DEFAULTS``,
+    ``framework_variance``, ``deep_relu_network``, and ``draw_lsuv``, ``draw_selu``.
+first_step
+    Chapter 12, "The first step": ``output_scale_runs``, ``prior_bias_runs``,
+    ``dead_share_grid``, ``watch_inits``, ``steps_above``, and ``draw_output_scale``,
+    ``draw_prior_bias``, ``draw_dead_shares``, ``draw_diagnostics``.
 display
     What the chapters share for drawing: the widget with a live and a precomputed form
     (``live_slider``, ``live_controls``, ``frames_slider``, ``format_value``) and the common plot
@@ -60,8 +68,8 @@ share some (``weight_variance``, ``INITIALIZERS``, ``normal_weights``).
 import importlib
 
 __all__ = [
-    "depth", "display", "gradients", "learning", "links", "saturation", "scaling", "shortcuts",
-    "spectra", "sums",
+    "depth", "display", "first_step", "gradients", "learning", "links", "saturation",
+    "scaling", "self_normalizing", "shortcuts", "spectra", "sums",
 ]
 
 

@@ -36,7 +36,14 @@ residual
     branches, zero-initialized last layers, Fixup), ``predicted_growth``, ``residual_network``.
 datasets
     Two-dimensional toy data drawn from an ``rng``: ``DATASETS``, ``make``, ``moons``,
-    ``circles``, ``spirals``, ``train_test_split``.
+    ``circles``, ``spirals``, ``blobs`` (classes in given proportions), ``train_test_split``.
+normalizing
+    Networks that keep their own scale: the mean-field ``second_moment_map`` and
+    ``iterate_second_moment`` (SELU's fixed point), ``linear_outputs`` and ``offset_and_signal``
+    (what LSUV's rescaling fixes and what it does not).
+first_step
+    The first step of training: ``uniform_loss``, ``log_prior_bias``, ``with_output``,
+    ``with_hidden_bias``, ``dead_share_first_layer``, ``update_ratios``, ``watch_training``.
 
 The modules' public names are not gathered here, because two of them share a name
 (``theory.predict``, the prediction of the theory, and ``training.predict``, a network's class
@@ -47,8 +54,8 @@ The modules load on first use.
 import importlib
 
 __all__ = [
-    "datasets", "lsuv", "normalization", "propagation", "residual", "spectrum", "theory",
-    "training",
+    "datasets", "first_step", "lsuv", "normalization", "normalizing", "propagation",
+    "residual", "spectrum", "theory", "training",
 ]
 
 

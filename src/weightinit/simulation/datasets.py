@@ -9,7 +9,8 @@ training set and a test set.
 - :func:`circles`: a small circle inside a large one (label 1 inside), separable by a ring, not
   by a line;
 - :func:`moons`: two interleaving half circles;
-- :func:`spirals`: ``classes`` interleaved spiral arms (hard for a small network).
+- :func:`spirals`: ``classes`` interleaved spiral arms (hard for a small network);
+- :func:`blobs`: one Gaussian cloud per class, in given proportions (an imbalanced data set).
 
 The shapes follow scikit-learn's ``make_circles`` and ``make_moons``, and the spiral set of
 the CS231n course notes.
@@ -24,7 +25,7 @@ import numpy as np
 
 from .._validate import as_generator, as_real
 
-__all__ = ["DATASETS", "circles", "moons", "spirals", "make", "train_test_split"]
+__all__ = ["DATASETS", "circles", "moons", "spirals", "blobs", "make", "train_test_split"]
 
 
 def _count(n: object, name: str = "n", minimum: int = 2) -> int:
@@ -192,6 +193,74 @@ def spirals(
         theta = 2.0 * math.pi * (turns * t + k / classes)
         points.append(t[:, None] * np.column_stack([np.cos(theta), np.sin(theta)]))
     return _finish(points, noise, gen)
+
+
+def _sizes_from_shares(n: int, shares: object, classes: int) -> list[int]:
+    """Split n by `shares` (largest remainder), every class getting at least one point."""
+    p = np.asarray(shares, dtype=np.float64)
+    if p.shape != (classes,) or not np.all(np.isfinite(p)) or np.any(p <= 0):
+        raise ValueError(
+            f"shares must be {classes} positive numbers, one per class; got {shares!r}"
+        )
+    p = p / p.sum()
+    raw = n * p
+    sizes = np.floor(raw).astype(int)
+    for k in np.argsort(-(raw - sizes), kind="stable")[: n - sizes.sum()]:
+        sizes[k] += 1
+    if np.any(sizes == 0):
+        raise ValueError(f"n = {n} is too small for shares {shares!r}: a class gets no point")
+    return [int(s) for s in sizes]
+
+
+def blobs(
+    n: int,
+    classes: int = 2,
+    shares: object = None,
+    spread: float = 0.5,
+    rng: np.random.Generator | int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One isotropic Gaussian cloud per class, centred on the unit circle.
+
+    Class ``k`` is :math:`N(c_k, \\text{spread}^2 I)` with
+    :math:`c_k = (\\cos 2\\pi k/K, \\sin 2\\pi k/K)`; it gets ``shares[k] / sum(shares)`` of
+    the ``n`` points (rounded by largest remainder), so ``shares=(1, 9)`` makes the 1:9 data set
+    of chapter 12.
+
+    Parameters
+    ----------
+    n : int
+        Number of points, at least `classes`.
+    classes : int, default 2
+    shares : sequence of float, optional
+        Relative class sizes, positive; default equal.
+    spread : float, default 0.5
+        Standard deviation of each cloud, positive.
+    rng : {None, int, numpy.random.Generator}, optional
+        If `rng` is a Generator it is used directly; otherwise it seeds a new one through
+        ``np.random.default_rng(rng)``.
+
+    Returns
+    -------
+    X : numpy.ndarray, shape (n, 2), float64
+    y : numpy.ndarray, shape (n,), int64
+
+    Raises
+    ------
+    ValueError
+        For ``classes < 2``, ``n < classes``, shares that are not positive or not one per
+        class, or a non-positive `spread`.
+    """
+    classes = _count(classes, "classes")
+    n = _count(n, "n", minimum=classes)
+    spread = as_real(spread, "spread", minimum=0.0, strict=True)
+    sizes = (_class_sizes(n, classes) if shares is None
+             else _sizes_from_shares(n, shares, classes))
+    gen = as_generator(rng)
+    points = []
+    for k, size in enumerate(sizes):
+        angle = 2.0 * math.pi * k / classes
+        points.append(np.tile([math.cos(angle), math.sin(angle)], (size, 1)))
+    return _finish(points, spread, gen)
 
 
 #: The generators by name, for widgets and loops: ``DATASETS["moons"](300, rng=0)``.
