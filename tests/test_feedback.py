@@ -64,6 +64,47 @@ def course(tmp_path_factory) -> Path:
     return root
 
 
+def test_summary_groups_names_and_awaiting_without_a_course():
+    """The summary alone: cells grouped under the solution cell above them, named by their
+    docstring's first line (or the written answer's bold question), a written answer no one
+    graded awaiting (not 0), and one a person graded counted."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell
+
+    from weightinit.grading.feedback import summarize
+
+    def meta(**kw):
+        return {"nbgrader": {"grade": False, "solution": False, **kw}}
+
+    cells = [
+        new_code_cell("def f(x): ...", metadata=meta(grade_id="f", solution=True)),
+        new_code_cell('"""f keeps the shape."""\ncheck(f)', metadata=meta(
+            grade_id="f_shape", grade=True, points=2, score=2)),
+        new_code_cell('"""f draws from rng."""\ncheck(f)', metadata=meta(
+            grade_id="f_rng", grade=True, points=1, score=0)),
+        new_code_cell("def g(x): ...", metadata=meta(grade_id="g", solution=True)),
+        new_code_cell("check(g)", metadata=meta(grade_id="g_values", grade=True, points=3,
+                                                score=3)),
+        new_markdown_cell("**Why sqrt?** Because.", metadata=meta(
+            grade_id="why", grade=True, solution=True, points=2, score=0)),
+        new_markdown_cell("An answer.", metadata=meta(
+            grade_id="how_much", grade=True, solution=True, points=1, score=1)),
+    ]
+    s = summarize(cells, awaiting={"why"})
+    groups = {g["title"]: g for g in s["groups"]}
+    assert list(groups) == ["f", "g", "Written answers"]
+    assert [c["name"] for c in groups["f"]["cells"]] == ["f keeps the shape.", "f draws from rng."]
+    assert [c["status"] for c in groups["f"]["cells"]] == ["passed", "failed"]
+    assert groups["f"]["score_text"] == "2 / 3"
+    assert groups["g"]["cells"][0]["name"] == "g values"  # no docstring: the grade id
+    written = groups["Written answers"]
+    assert [(c["name"], c["status"]) for c in written["cells"]] == [
+        ("Why sqrt?", "awaiting"), ("how much", "graded")]
+    assert written["cells"][0]["score_text"] == "awaiting grading (2 points)"
+    assert written["score_text"] == "1 / 3 (2 awaiting grading)"
+    assert (s["score"], s["points"], s["awaiting"], s["failed"]) == (6, 9, 2, 1)
+    assert cells[2].metadata["weightinit"]["label"] == "Test: f draws from rng."
+
+
 def _page(course: Path, assignment: str) -> Path:
     return course / "feedback" / STUDENT / assignment / f"{assignment}.html"
 

@@ -105,7 +105,9 @@ def summarize(cells: list, awaiting: set[str] = frozenset()) -> dict:
         g["score"] = sum(c["score"] for c in scored)
         g["awaiting"] = sum(c["points"] for c in g["cells"] if c["score"] is None)
         g["score_text"] = f"{_points(g['score'])} / {_points(g['points'])}"
-        if g["awaiting"]:
+        if g["awaiting"] == g["points"]:
+            g["score_text"] = _score_text(None, g["points"])
+        elif g["awaiting"]:
             g["score_text"] += f" ({_points(g['awaiting'])} awaiting grading)"
         g["failed"] = sum(c["status"] == "failed" for c in g["cells"])
     score = sum(g["score"] for g in ordered)
