@@ -79,7 +79,7 @@ def test_summary_groups_names_and_awaiting_without_a_course():
         new_code_cell("def f(x): ...", metadata=meta(grade_id="f", solution=True)),
         new_code_cell('"""f keeps the shape."""\ncheck(f)', metadata=meta(
             grade_id="f_shape", grade=True, points=2, score=2)),
-        new_code_cell('"""f draws from rng."""\ncheck(f)', metadata=meta(
+        new_code_cell('"""f draws from rng\n    only."""\ncheck(f)', metadata=meta(
             grade_id="f_rng", grade=True, points=1, score=0)),
         new_code_cell("def g(x): ...", metadata=meta(grade_id="g", solution=True)),
         new_code_cell("check(g)", metadata=meta(grade_id="g_values", grade=True, points=3,
@@ -92,7 +92,8 @@ def test_summary_groups_names_and_awaiting_without_a_course():
     s = summarize(cells, awaiting={"why"})
     groups = {g["title"]: g for g in s["groups"]}
     assert list(groups) == ["f", "g", "Written answers"]
-    assert [c["name"] for c in groups["f"]["cells"]] == ["f keeps the shape.", "f draws from rng."]
+    assert [c["name"] for c in groups["f"]["cells"]] == ["f keeps the shape.",
+                                                           "f draws from rng only."]
     assert [c["status"] for c in groups["f"]["cells"]] == ["passed", "failed"]
     assert groups["f"]["score_text"] == "2 / 3"
     assert groups["g"]["cells"][0]["name"] == "g values"  # no docstring: the grade id
@@ -102,7 +103,7 @@ def test_summary_groups_names_and_awaiting_without_a_course():
     assert written["cells"][0]["score_text"] == "awaiting grading (2 points)"
     assert written["score_text"] == "1 / 3 (2 awaiting grading)"
     assert (s["score"], s["points"], s["awaiting"], s["failed"]) == (6, 9, 2, 1)
-    assert cells[2].metadata["weightinit"]["label"] == "Test: f draws from rng."
+    assert cells[2].metadata["weightinit"]["label"] == "Test: f draws from rng only."
 
 
 def _page(course: Path, assignment: str) -> Path:

@@ -8,7 +8,7 @@ groups the cells by the exercise function they test, and the template ``weightin
 the judge's pictures as embedded images, and "awaiting grading" for a written answer no one has
 graded. The page needs nothing from the network and no JavaScript.
 
-A test cell's name is the first line of its docstring; a written answer's is its question (the
+A test cell's name is the first paragraph of its docstring; a written answer's is its question (the
 bold first line the course writes), else its grade id. The cells of a function are the test
 cells after its solution cell, up to the next solution cell.
 """
@@ -33,13 +33,14 @@ _WRITTEN = "Written answers"
 
 
 def test_name(source: str, fallback: str) -> str:
-    """The first line of a test cell's docstring, or `fallback`."""
+    """The first paragraph of a test cell's docstring on one line (a sentence the course
+    wraps over two lines is not cut), or `fallback`."""
     try:
         doc = ast.get_docstring(ast.parse(source))
     except SyntaxError:
         doc = None
-    first = (doc or "").strip().splitlines()
-    return first[0].strip() if first else fallback
+    first = (doc or "").strip().split("\n\n")[0]
+    return " ".join(first.split()) or fallback
 
 
 def written_name(source: str, fallback: str) -> str:
