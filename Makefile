@@ -44,7 +44,9 @@ assets: $(ASSETS)
 
 # One BLAS thread while chapters execute: their matrices are small, and on a shared 2-core
 # machine a two-thread OpenBLAS pool can stall a chapter many times over. The chapters execute
-# in parallel, one per core (scripts/build_book.py wraps `jupyter-book build`; BOOK_JOBS=N).
+# in parallel, one per core (scripts/build_book.py wraps `jupyter-book build`; BOOK_JOBS=N),
+# each in a kernel forked from one warm process (scripts/book_kernels.py; BOOK_KERNELS=fresh
+# starts them from scratch instead).
 book: $(STAMP) $(ASSETS)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python scripts/build_book.py . -W -n --keep-going
 	@echo "Open _build/html/index.html in a browser."

@@ -10,6 +10,12 @@ Sphinx reads in parallel only if every extension declares that it may, and two t
 adds do not declare it (Sphinx then falls back to a serial read). Both are safe, for the reasons
 in :data:`UNDECLARED`, and this script declares them.
 
+Each chapter's kernel is forked from one process that has already imported what the chapters
+import (see ``book_kernels.py``): about 3 s of CPU saved per chapter. ``BOOK_KERNELS=fresh``
+starts every kernel from scratch instead (to compare, or to rule the zygote out). Either way the
+kernels' clients wait for replies in short slices, which ends the build's intermittent stalls of
+about 120 s (a reply whose wake-up pyzmq missed; see ``book_kernels.py``).
+
 Usage: ``python scripts/build_book.py [jupyter-book build arguments]``; ``BOOK_JOBS`` sets the
 number of processes (default: the cores this process may use).
 """
@@ -50,6 +56,23 @@ def declare_parallel_safe(module_name: str) -> None:
     module.setup = declared_setup
 
 
+def create_cache_first() -> None:
+    """Create myst-nb's execution cache (an SQLite database) in the main process before Sphinx's
+    readers fork from it, hooked to myst-nb's set-up (``builder-inited``): two readers opening a
+    cache that does not exist yet would both create its tables, and the second fails ("table
+    settings already exists")."""
+    import myst_nb.sphinx_ext
+    from jupyter_cache import get_cache
+
+    create_config = myst_nb.sphinx_ext.create_mystnb_config
+
+    def create_config_and_cache(app):
+        create_config(app)
+        get_cache(app.env.mystnb_config.execution_cache_path).db  # noqa: B018  (creates it)
+
+    myst_nb.sphinx_ext.create_mystnb_config = create_config_and_cache
+
+
 def jobs() -> int:
     value = os.environ.get("BOOK_JOBS", "")
     if not value:
@@ -61,6 +84,12 @@ def jobs() -> int:
 
 
 def main() -> None:
+    import book_kernels  # beside this script
+
+    # First: the zygote warms up while jupyter-book and Sphinx start (about 4 s), on the core
+    # they leave idle.
+    book_kernels.start(zygote=os.environ.get("BOOK_KERNELS") != "fresh")
+
     import jupyter_book.sphinx
     import sphinx.builders
     from jupyter_book.cli.main import main as cli
@@ -75,6 +104,7 @@ def main() -> None:
     sphinx.builders.make_chunks = one_per_chunk
     for name in UNDECLARED:
         declare_parallel_safe(name)
+    create_cache_first()
     cli(["build", *sys.argv[1:]], prog_name="jupyter-book")
 
 
