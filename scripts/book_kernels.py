@@ -47,9 +47,12 @@ from queue import Empty
 #: What a chapter imports, imported once in the zygote (the package's chapter and simulation
 #: modules are added by :func:`warm_up`).
 WARM = ("numpy", "scipy.special", "scipy.stats", "matplotlib.pyplot",
-        "matplotlib_inline.backend_inline", "IPython.display", "ipywidgets", "myst_nb",
-        "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.comm",
-        "weightinit")
+        "matplotlib_inline.backend_inline", "IPython.display", "IPython.core.magics.pylab",
+        "ipywidgets", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
+        "ipykernel.comm", "weightinit",
+        # glue's first call imports nbformat, whose jsonschema compiles 39 grammars for
+        # rfc3987-syntax: 1.4 s of every chapter.
+        "myst_nb", "myst_nb.ext.glue")
 #: The packages whose every module a chapter may import.
 WARM_PACKAGES = ("weightinit.simulation", "weightinit.chapters")
 #: ``argv[1:3]`` of a kernel command the zygote can fork (``python -m ipykernel_launcher ...``).
