@@ -167,3 +167,27 @@ def test_a_client_waits_in_slices_so_a_missed_wake_up_costs_one_slice(monkeypatc
     with pytest.raises(Empty):  # a real timeout still ends the wait
         asyncio.run(channel.get_msg(timeout=0.0))
     assert asked == [0.0]
+
+
+def test_kernels_end_with_their_zygote(tmp_path):
+    """A build stopped by Ctrl-C or killed leaves no kernel behind: the zygote ends with the
+    build (it watches its parent) and each kernel with the zygote (ipykernel's parent poller)."""
+    path, stop = book_kernels.start_zygote()
+    try:
+        deadline = time.monotonic() + PATIENCE
+        while not os.path.exists(path):
+            assert time.monotonic() < deadline, "the zygote did not start"
+            time.sleep(0.05)
+        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", str(tmp_path / "k.json")]
+        pid = book_kernels._fork_kernel(path, argv, dict(os.environ), str(tmp_path))
+        os.kill(pid, 0)  # running
+    finally:
+        stop()
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"the kernel {pid} outlived its zygote")
