@@ -53,6 +53,18 @@ def _run(nb: nbformat.NotebookNode, cwd: Path) -> list[str]:
     return ["".join(o.get("text", "") for o in cell.outputs).strip() for cell in nb.cells]
 
 
+def _gone(pid: int) -> bool:
+    """Whether process `pid` ends within PATIENCE seconds."""
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def test_a_forked_kernel_runs_code_where_and_with_what_it_was_asked(zygote, tmp_path,
                                                                     monkeypatch):
     monkeypatch.setenv("WI_PROBE", "forty-two")
@@ -108,15 +120,7 @@ def test_a_forked_kernel_is_interrupted_and_shut_down_like_any(zygote):
         return pid
 
     pid = asyncio.run(scenario())
-    deadline = time.monotonic() + PATIENCE
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail(f"the kernel {pid} outlived its shutdown")
+    assert _gone(pid), f"the kernel {pid} outlived its shutdown"
 
 
 def test_the_zygote_forks_only_ipykernel(zygote, tmp_path):
@@ -183,11 +187,4 @@ def test_kernels_end_with_their_zygote(tmp_path):
         os.kill(pid, 0)  # running
     finally:
         stop()
-    deadline = time.monotonic() + PATIENCE
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.05)
-    pytest.fail(f"the kernel {pid} outlived its zygote")
+    assert _gone(pid), f"the kernel {pid} outlived its zygote"
