@@ -91,6 +91,19 @@ def test_a_forked_kernel_is_interrupted_and_shut_down_like_any(zygote):
     km = book_kernels.kernel_manager_class()(kernel_name="python3")
 
     import asyncio
+    from queue import Empty
+
+    async def next_message(get, msg_id: str, wanted, phase: str) -> dict:
+        """The next message of request `msg_id` that `wanted` accepts; a failure names `phase`."""
+        deadline = time.monotonic() + PATIENCE
+        while time.monotonic() < deadline:
+            try:
+                msg = await get(timeout=max(0.0, deadline - time.monotonic()))
+            except Empty:
+                break
+            if msg["parent_header"].get("msg_id") == msg_id and wanted(msg):
+                return msg
+        pytest.fail(f"{phase}: nothing within {PATIENCE:.0f} s")
 
     async def scenario():
         await km.start_kernel()
@@ -99,19 +112,14 @@ def test_a_forked_kernel_is_interrupted_and_shut_down_like_any(zygote):
         try:
             await kc.wait_for_ready(timeout=PATIENCE)
             pid = km.provisioner.pid
-            msg_id = kc.execute("import time\nwhile True:\n    time.sleep(0.01)")
-            deadline = time.monotonic() + PATIENCE
-            while True:  # wait until the loop runs, then interrupt it
-                msg = await kc.get_iopub_msg(timeout=PATIENCE)
-                if (msg["parent_header"].get("msg_id") == msg_id
-                        and msg["msg_type"] == "execute_input"):
-                    break
-                assert time.monotonic() < deadline
+            msg_id = kc.execute("import time\nprint('looping', flush=True)\n"
+                                "while True:\n    time.sleep(0.01)")
+            await next_message(kc.get_iopub_msg, msg_id,  # the loop runs: interrupt it
+                               lambda m: "looping" in m["content"].get("text", ""),
+                               "the cell's first output")
             await km.interrupt_kernel()
-            while True:
-                reply = await kc.get_shell_msg(timeout=PATIENCE)
-                if reply["parent_header"].get("msg_id") == msg_id:
-                    break
+            reply = await next_message(kc.get_shell_msg, msg_id, lambda m: True,
+                                       "the reply after the interrupt")
             assert reply["content"]["status"] == "error"
             assert reply["content"]["ename"] == "KeyboardInterrupt"
         finally:
