@@ -79,7 +79,8 @@ def _become_kernel(request: dict) -> None:
     ``python -m ipykernel_launcher ARGS`` would, then exit without the zygote's clean-up."""
     code = 1
     try:
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the zygote ignores it; a kernel must not
+        for signum in (signal.SIGCHLD, signal.SIGTERM):  # the zygote's own handling, not a kernel's
+            signal.signal(signum, signal.SIG_DFL)
         os.setsid()
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
@@ -109,8 +110,9 @@ def _become_kernel(request: dict) -> None:
         os._exit(code)
 
 
-def _handle(conn: socket.socket) -> None:
-    """Read one request (a JSON line), fork a kernel for it, answer with its PID."""
+def _handle(conn: socket.socket) -> int:
+    """Read one request (a JSON line), fork a kernel for it, answer with its PID; return the
+    number of kernels forked (0 or 1)."""
     with conn, conn.makefile("rw") as stream:
         try:
             request = json.loads(stream.readline())
@@ -118,11 +120,12 @@ def _handle(conn: socket.socket) -> None:
                 raise ValueError(f"not an ipykernel command: {request.get('argv')!r}")
         except (ValueError, AttributeError, TypeError) as exc:
             stream.write(json.dumps({"error": str(exc)}) + "\n")
-            return
+            return 0
         pid = os.fork()
         if pid == 0:
             _become_kernel(request)
         stream.write(json.dumps({"pid": pid}) + "\n")
+        return 1
 
 
 def serve(path: str) -> None:
@@ -140,13 +143,19 @@ def serve(path: str) -> None:
     listener.listen(16)
     os.rename(path + ".part", path)  # the socket appears only once it accepts
     listener.settimeout(1.0)
-    while os.getppid() == parent:
-        try:
-            conn, _ = listener.accept()
-        except TimeoutError:
-            continue
-        conn.settimeout(None)
-        _handle(conn)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # the build ends: say what was done
+    forked = 0
+    try:
+        while os.getppid() == parent:
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            conn.settimeout(None)
+            forked += _handle(conn)
+    finally:
+        if forked:
+            print(f"book_kernels: {forked} kernels forked from one warm process", file=sys.stderr)
 
 
 # ------------------------------------------------------------------------------------------
@@ -196,6 +205,17 @@ class ForkedProcess:
         self.send_signal(signal.SIGTERM)
 
 
+def _forkable(cmd: list[str]) -> bool:
+    """Whether `cmd` is ipykernel run by this Python (the zygote's): a kernel spec that names
+    another interpreter gets that interpreter, as it asks."""
+    if len(cmd) < 3 or cmd[1:3] != LAUNCHER:
+        return False
+    executable = shutil.which(cmd[0]) or cmd[0]
+    # The same folder, not the same file: a venv's python links to the interpreter it was made
+    # from, so two venvs share the file but not the packages.
+    return os.path.dirname(os.path.abspath(executable)) == os.path.dirname(sys.executable)
+
+
 def _ready() -> bool:
     """Whether the zygote accepts requests, waiting up to :data:`READY_SECONDS` for it to warm
     up; if it does not, kernels start as usual (and the build says so once)."""
@@ -230,7 +250,7 @@ def _provisioner_class():
         """``LocalProvisioner`` with kernels forked by the zygote (see the module's text)."""
 
         async def launch_kernel(self, cmd: list[str], **kwargs):
-            if not _ready() or cmd[1:3] != LAUNCHER:
+            if not (_forkable(cmd) and _ready()):
                 return await super().launch_kernel(cmd, **kwargs)
             env = kwargs.get("env") or dict(os.environ)
             cwd = str(kwargs.get("cwd") or os.getcwd())

@@ -39,7 +39,6 @@ def built_book(tmp_path_factory) -> Path:
     exe = Path(sys.executable)
     env = {
         **os.environ,
-        "MPLBACKEND": "Agg",
         "OPENBLAS_NUM_THREADS": "1",  # as `make book`: small matrices, shared cores
         "MPLCONFIGDIR": str(exe.parent.parent / "matplotlib"),  # as the Makefile
         "PATH": f"{exe.parent}{os.pathsep}{os.environ['PATH']}",

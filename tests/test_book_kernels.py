@@ -196,3 +196,22 @@ def test_kernels_end_with_their_zygote(tmp_path):
     finally:
         stop()
     assert _gone(pid), f"the kernel {pid} outlived its zygote"
+
+
+def test_only_this_pythons_ipykernel_is_forked():
+    python = sys.executable
+    assert book_kernels._forkable([python, "-m", "ipykernel_launcher", "-f", "k.json"])
+    assert not book_kernels._forkable(["/usr/bin/env", "-m", "ipykernel_launcher", "-f", "k.json"])
+    assert not book_kernels._forkable([python, "-m", "other_kernel", "-f", "k.json"])
+    assert not book_kernels._forkable([python])
+    base = os.path.realpath(python)  # the interpreter a venv's python links to
+    if os.path.dirname(base) != os.path.dirname(python):
+        assert not book_kernels._forkable([base, "-m", "ipykernel_launcher", "-f", "k.json"])
+
+
+def test_the_book_build_forks_every_chapter_kernel(built_book):
+    """`make book` (the session's clean build) ran every chapter in a forked kernel."""
+    log = (built_book.parents[1] / "build.log").read_text(encoding="utf-8")
+    executed = log.count("Executed notebook in")
+    assert executed >= 12, log[-3000:]
+    assert f"book_kernels: {executed} kernels forked from one warm process" in log, log[-3000:]
