@@ -275,8 +275,9 @@ def _worker_init(course: str, snapshot: str) -> None:
     from nbgrader.apps.autogradeapp import AutogradeApp
     from nbgrader.apps.generatefeedbackapp import GenerateFeedbackApp
 
-    from . import judge, sandbox
+    from . import judge, sandbox, warm
 
+    warm.install()
     app = _nbgrader_app(AutogradeApp, Path(course), [f"--CourseDirectory.db_url=sqlite:///{snapshot}"])
     _WORKER["feedback"] = _nbgrader_app(GenerateFeedbackApp, Path(course))
     judge.base_namespace([])  # the checks, SciPy and the judge's imports, before any fork
@@ -484,6 +485,9 @@ class Writer:
     def __init__(self, course: Path):
         from nbgrader.apps.autogradeapp import AutogradeApp
 
+        from . import warm
+
+        warm.install()
         self.app = _nbgrader_app(AutogradeApp, course)
 
     def grade(self, sub: Submission) -> bool:
