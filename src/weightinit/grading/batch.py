@@ -547,7 +547,7 @@ def _assignments(course: Path) -> set[str]:
 
 def grade(course: Path, jobs: int, stream=None) -> int:
     """Grade what is new under ``course/submitted``; 0 if every submission could be graded."""
-    from . import sandbox, staging
+    from . import sandbox, staging, warm
 
     started = time.monotonic()
     if not (course / "submitted").is_dir():
@@ -573,6 +573,7 @@ def grade(course: Path, jobs: int, stream=None) -> int:
 
     if warning := sandbox.warning():
         say(warning)
+    warm.install()  # before the release, which opens the gradebook and checks metadata too
     state.mkdir(parents=True, exist_ok=True)
     snapshot = state / "gradebook-snapshot.db"
     # The workers start (and import) while this process regenerates the release if needed.
