@@ -27,21 +27,37 @@ _INSTALLED = threading.Lock()
 _done = False
 
 
+#: The settings of a Jinja environment that change the code a template compiles to.
+_COMPILE_SETTINGS = ("block_start_string", "block_end_string", "variable_start_string",
+                     "variable_end_string", "comment_start_string", "comment_end_string",
+                     "line_statement_prefix", "line_comment_prefix", "trim_blocks",
+                     "lstrip_blocks", "newline_sequence", "keep_trailing_newline", "optimized",
+                     "is_async", "autoescape", "finalize", "undefined")
+
+
 class _Templates:
-    """Jinja's bytecode cache, in memory (see :class:`jinja2.BytecodeCache`)."""
+    """Jinja's bytecode cache, in memory (see :class:`jinja2.BytecodeCache`), keyed also by the
+    environment's compile settings, so that two differently configured environments never share
+    code (Jinja itself checks the source's checksum)."""
 
     def __init__(self) -> None:
-        self.code: dict[str, bytes] = {}
+        self.code: dict[tuple, bytes] = {}
+
+    @staticmethod
+    def _key(bucket) -> tuple:
+        env = bucket.environment
+        settings = tuple(repr(getattr(env, name, None)) for name in _COMPILE_SETTINGS)
+        return (bucket.key, settings, tuple(sorted(env.extensions)))
 
     def load_bytecode(self, bucket) -> None:
-        data = self.code.get(bucket.key)
+        data = self.code.get(self._key(bucket))
         if data is not None:
             bucket.load_bytecode(io.BytesIO(data))
 
     def dump_bytecode(self, bucket) -> None:
         out = io.BytesIO()
         bucket.write_bytecode(out)
-        self.code[bucket.key] = out.getvalue()
+        self.code[self._key(bucket)] = out.getvalue()
 
 
 def _bytecode_cache():
