@@ -120,9 +120,24 @@ def target_cdf(family: str, std: float):
     return _st.truncnorm(-2.0, 2.0, loc=0.0, scale=s).cdf
 
 
-def ks_distance(x: np.ndarray, family: str, std: float) -> float:
-    """Kolmogorov-Smirnov distance between the sample and the zero-mean `family` with std `std`."""
-    return float(_st.kstest(np.ravel(x), target_cdf(family, std)).statistic)
+def ks_distance(x: np.ndarray, family: str, std: float, presorted: bool = False) -> float:
+    """Kolmogorov-Smirnov distance between the sample and the zero-mean `family` with std `std`.
+
+    ``D = max(max_i (i/n - F(x_(i))), max_i (F(x_(i)) - (i-1)/n))`` over the sorted sample
+    ``x_(1) <= ... <= x_(n)`` (Kolmogorov 1933): the same arithmetic as
+    ``scipy.stats.kstest(x, F).statistic``, so the same number, without kstest's p-value and
+    argument handling (two thirds of its time). `presorted` says `x` is already sorted.
+    """
+    sample = np.ravel(x)
+    if sample.dtype != np.float64 or sample.size == 0:
+        return float(_st.kstest(sample, target_cdf(family, std)).statistic)
+    if not presorted:
+        sample = np.sort(sample)
+    cdf = target_cdf(family, std)(sample)
+    n = sample.size
+    d_plus = (np.arange(1.0, n + 1) / n - cdf).max()
+    d_minus = (cdf - np.arange(0.0, n) / n).max()
+    return float(d_plus if d_plus > d_minus else d_minus)
 
 
 def ks_critical(n: int, alpha: float = ALPHA) -> float:

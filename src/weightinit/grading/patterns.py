@@ -78,12 +78,30 @@ _FAMILY_WORDS = {
 }
 
 
-def _pattern_stage(x: np.ndarray, center: float, desc: str) -> None:
+def _unique_counts(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(x, return_counts=True)`` from ``ordered = np.sort(x, axis=None)``, the same
+    arrays (numpy's own steps after its sort), so that one sort serves this stage and the KS
+    test. A sample with NaN goes through ``np.unique`` itself (it gathers the NaNs)."""
+    if ordered.size == 0 or np.isnan(ordered[-1]):
+        return np.unique(ordered, return_counts=True)
+    first = np.empty(ordered.shape, dtype=bool)
+    first[:1] = True
+    first[1:] = ordered[1:] != ordered[:-1]
+    starts = np.concatenate([np.nonzero(first)[0], [ordered.size]])
+    return ordered[first], np.diff(starts)
+
+
+def _pattern_stage(x: np.ndarray, center: float, desc: str,
+                   ordered: np.ndarray | None = None) -> None:
     """Constant, alternating and repeating patterns, and atoms (clipping). Continuous draws
     practically never produce these (see _ATOM_COUNT and _MIN_SLICE: far below ALPHA). Run before
-    the mean and the variance, whose bands assume independent draws."""
+    the mean and the variance, whose bands assume independent draws. `ordered`, if given, is
+    ``np.sort(x, axis=None)``."""
     n = x.size
-    values, counts = np.unique(x, return_counts=True)
+    if ordered is None or x.dtype.kind not in "fc" or ordered.size != n:
+        values, counts = np.unique(x, return_counts=True)
+    else:
+        values, counts = _unique_counts(ordered)
     if values.size <= min(16, n // 2):
         shown = ", ".join(_fmt(v) for v in values[:4]) + (", ..." if values.size > 4 else "")
         raise _Failure(
@@ -111,8 +129,11 @@ def _pattern_stage(x: np.ndarray, center: float, desc: str) -> None:
         )
 
 
-def _family_stage(x: np.ndarray, target: Target, desc: str) -> None:
-    """Bounds (uniform, truncated), a Kolmogorov-Smirnov test, and a tail count (normal)."""
+def _family_stage(x: np.ndarray, target: Target, desc: str,
+                  ordered: np.ndarray | None = None) -> None:
+    """Bounds (uniform, truncated), a Kolmogorov-Smirnov test, and a tail count (normal).
+    `ordered`, if given, is ``np.sort(x, axis=None)`` (``ordered - mean`` is then the sorted
+    ``x - mean``: subtracting one number keeps the order)."""
     n = x.size
     if target.family != "normal":
         # Exact: a uniform or truncated sample never leaves its support. 0.1% slack for constants
@@ -134,7 +155,10 @@ def _family_stage(x: np.ndarray, target: Target, desc: str) -> None:
             )
     # Kolmogorov-Smirnov distance to the fully specified target; critical value exact for a
     # continuous target (scipy.stats.kstwo): P(false failure) <= ALPHA.
-    d = stats.ks_distance(x - target.mean, target.family, target.std)
+    if ordered is None:
+        d = stats.ks_distance(x - target.mean, target.family, target.std)
+    else:
+        d = stats.ks_distance(ordered - target.mean, target.family, target.std, presorted=True)
     crit = _ks_critical(n)
     if d > crit:
         fam, dist = _closest_family(x, target.mean)

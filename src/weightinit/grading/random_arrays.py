@@ -42,7 +42,8 @@ def _assess(x: np.ndarray, target: Target, desc: str, through: str = "all",
             explain: Callable[[np.ndarray], str | None] | None = None) -> None:
     """The statistical stages, in order, on an array already checked for type and shape.
     ``explain(x)``, if given, may replace a failed variance stage's message by its cause."""
-    _pattern_stage(x, target.mean, desc)
+    ordered = np.sort(x, axis=None)  # one sort for the atoms and the KS test
+    _pattern_stage(x, target.mean, desc, ordered)
     try:
         _mean_stage(x, target, desc)
         try:
@@ -54,7 +55,7 @@ def _assess(x: np.ndarray, target: Target, desc: str, through: str = "all",
             raise _Failure(cause) from None
         if through == "variance":
             return
-        _family_stage(x, target, desc)
+        _family_stage(x, target, desc, ordered)
     except _Failure as failure:  # the sample against the target: a picture says it faster
         failure.picture = failure.picture or sample_picture(
             x, target.mean, target.std, target.family, target.mistakes)
