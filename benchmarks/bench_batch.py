@@ -113,7 +113,7 @@ def _role(proc, roles: dict[int, str], root: int) -> str:
         cmd = " ".join(proc.cmdline())
         parent = roles.get(proc.ppid(), "")
     except psutil.Error:
-        return "gone"
+        return "ended before it was sampled"
     if "ipykernel" in cmd or cmd.startswith(("bwrap", "prlimit")) or parent == "kernels":
         return "kernels"
     if proc.pid == root or parent == "writer" and "forkserver" not in cmd:
@@ -151,7 +151,7 @@ def cpu_by_role(cmd: list[str], folder: Path) -> dict[str, float]:
     machine1 = _machine_busy()
     out = {"total": wall}
     for pid, seconds in cpu.items():
-        role = roles.get(pid, "gone")
+        role = roles.get(pid, "ended before it was sampled")
         out[f"cpu {role}"] = out.get(f"cpu {role}", 0.0) + seconds
     ticks = os.sysconf("SC_CLK_TCK")
     out["cpu machine"] = ((machine1[0] - machine0[0]) - (machine1[1] - machine0[1])) / ticks
