@@ -45,9 +45,12 @@ from pathlib import Path
 from queue import Empty
 
 #: What a chapter imports, imported once in the zygote (the package's chapter and simulation
-#: modules are added by :func:`warm_up`).
+#: modules are added by :func:`warm_up`). Not ``matplotlib_inline.backend_inline``: importing it
+#: is what wires the inline backend into the kernel's shell (figures shown as PNG at the end of a
+#: cell), and in the zygote there is no shell yet; :func:`warm_up` checks that nothing else
+#: imports it.
 WARM = ("numpy", "scipy.special", "scipy.stats", "matplotlib.pyplot",
-        "matplotlib_inline.backend_inline", "IPython.display", "IPython.core.magics.pylab",
+        "IPython.display", "IPython.core.magics.pylab",
         "ipywidgets", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
         "ipykernel.comm", "weightinit",
         # glue's first call imports nbformat, whose jsonschema compiles 39 grammars for
@@ -72,6 +75,9 @@ def warm_up() -> None:
         package = importlib.import_module(package_name)
         for info in pkgutil.iter_modules(package.__path__, package_name + "."):
             importlib.import_module(info.name)
+    if "matplotlib_inline.backend_inline" in sys.modules:
+        raise RuntimeError("the inline backend was imported before the kernel's shell exists: "
+                           "chapters would show '<Figure ...>' instead of their figures")
 
 
 def _become_kernel(request: dict) -> None:

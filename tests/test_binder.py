@@ -19,6 +19,18 @@ import pytest
 from .conftest import ROOT, toc_files
 
 
+def _fresh_kernels():
+    """The book build's kernel manager without its zygote: kernels start from scratch, as in
+    Binder (a forked kernel's warm imports could hide a missing import), and the client waits in
+    short slices (a reply whose wake-up pyzmq missed would otherwise wait out the timeout)."""
+    if str(ROOT / "scripts") not in sys.path:
+        sys.path.insert(0, str(ROOT / "scripts"))
+    import book_kernels
+
+    assert book_kernels._SOCKET is None, "a zygote is running in the test process"
+    return book_kernels.kernel_manager_class()
+
+
 def _normal(name: str) -> str:
     """PEP 503 normalised project name."""
     return re.sub(r"[-_.]+", "-", name).lower()
@@ -74,7 +86,8 @@ def test_chapter_opens_and_runs_as_a_notebook(chapter):
     assert nb.metadata["kernelspec"]["name"] == "python3"
     assert any(c.cell_type == "code" for c in nb.cells)
     client = nbclient.NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
+        kernel_manager_class=_fresh_kernels(),
     )
     # One BLAS thread, as `make book` (small matrices, shared cores). Raises CellExecutionError,
     # naming the cell, if any cell fails.
@@ -150,5 +163,6 @@ def test_released_exercise_passes_its_visible_tests_with_the_solutions(assignmen
         timeout=60,
         kernel_name="python3",
         resources={"metadata": {"path": str(ROOT / "exercises" / assignment)}},
+        kernel_manager_class=_fresh_kernels(),
     )
     client.execute(env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})  # raises on a failing test

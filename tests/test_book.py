@@ -29,6 +29,9 @@ def test_every_toc_page_is_built(built_book):
         assert "{glue:" not in text and "Traceback (most recent call last)" not in text, page
         # A warning a chapter's code printed (a missing font, a deprecation) is not for readers.
         assert "findfont:" not in text and "Warning:" not in text, page
+        # A figure that reached the page as its text (matplotlib's repr) instead of its PNG:
+        # what a kernel whose inline backend is not wired into its shell shows.
+        assert "&lt;Figure size" not in text, f"{page} shows a figure's text, not the figure"
 
 
 def test_citations_resolve(built_book):
