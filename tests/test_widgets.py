@@ -32,6 +32,19 @@ def test_frames_differ_when_the_value_differs():
     assert len(pngs) == 2 and pngs[0] != pngs[1]
 
 
+def test_frames_slider_draws_each_value_once_in_order():
+    """A frame can cost a simulation: the first value is not drawn a second time (matplotlib's
+    initial draw of an animation is skipped; the frames are the same)."""
+    seen = []
+
+    def recording_draw(fig, c):
+        seen.append(c)
+        draw(fig, c)
+
+    widgets.frames_slider(recording_draw, [0.5, 1.0, 2.0])
+    assert seen == [0.5, 1.0, 2.0]
+
+
 def test_live_slider_redraws_on_change():
     seen = []
 

@@ -124,7 +124,9 @@ def frames_slider(
         draw(fig, values[i])
         return []
 
-    anim = FuncAnimation(fig, update, frames=len(values), interval=interval_ms, blit=False)
+    # init_func: no extra draw of the first value before the frames are drawn and saved.
+    anim = FuncAnimation(fig, update, frames=len(values), init_func=lambda: [],
+                         interval=interval_ms, blit=False)
     html = _self_contained(anim.to_jshtml(default_mode="once"))
     plt.close(fig)
     return HTML(html)
