@@ -149,12 +149,12 @@ def only_book(runs: int) -> int:
     marked with the day and the machine of this measurement (the other rows keep theirs)."""
     clean, rebuild = book_builds(runs)
     when = f"measured {dt.date.today().isoformat()} with --only-book on {machine()}"
-    rows = {"| clean book build |": row(f"clean book build ({when})", clean, "s", 60.0),
-            "| rebuild, nothing changed |": row("rebuild, nothing changed (same run)", rebuild,
-                                                "s", 10.0)}
+    rows = {"| clean book build": row(f"clean book build ({when})", clean, "s", 60.0),
+            "| rebuild, nothing changed": row("rebuild, nothing changed (same run)", rebuild,
+                                              "s", 10.0)}
     lines = RESULTS.read_text(encoding="utf-8").splitlines()
     for prefix, new in rows.items():
-        at = [i for i, line in enumerate(lines) if line.startswith(prefix.rstrip(" |"))]
+        at = [i for i, line in enumerate(lines) if line.startswith(prefix)]
         if not at:
             raise SystemExit(f"no row starting {prefix!r} in {RESULTS}: run `make bench` once")
         lines[at[0]] = new

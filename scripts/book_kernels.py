@@ -122,7 +122,7 @@ def _handle(conn: socket.socket) -> int:
     with conn, conn.makefile("rw") as stream:
         try:
             request = json.loads(stream.readline())
-            if request.get("argv", [])[1:3] != LAUNCHER:
+            if not _forkable(request.get("argv", [])):  # the same test as the build's side
                 raise ValueError(f"not an ipykernel command: {request.get('argv')!r}")
         except (ValueError, AttributeError, TypeError) as exc:
             stream.write(json.dumps({"error": str(exc)}) + "\n")
@@ -186,9 +186,7 @@ class ForkedProcess:
         if self.returncode is None:
             try:
                 os.kill(self.pid, 0)
-            except ProcessLookupError:
-                self.returncode = 0
-            except PermissionError:  # the PID was reused by another user's process
+            except (ProcessLookupError, PermissionError):  # gone, or its PID reused by another user
                 self.returncode = 0
         return self.returncode
 

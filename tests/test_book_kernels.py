@@ -83,11 +83,8 @@ def test_a_forked_kernel_runs_code_where_and_with_what_it_was_asked(zygote, tmp_
 def test_a_forked_kernel_shows_figures_as_a_fresh_one_does(zygote, tmp_path):
     """Without ``%matplotlib inline``, a figure left open is shown as a PNG at the end of the
     cell (ipykernel's inline backend, wired into the shell when it is first imported)."""
-    import nbclient
-
     nb = _notebook("import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nNone")
-    nbclient.execute(nb, cwd=str(tmp_path), timeout=int(PATIENCE),
-                     kernel_manager_class=book_kernels.kernel_manager_class())
+    _run(nb, tmp_path)
     kinds = [sorted(o.get("data", {})) for o in nb.cells[0].outputs]
     assert ["image/png", "text/plain"] in kinds, kinds
 
